@@ -1,0 +1,8 @@
+"""codesign: hardware/algorithm co-design toolkit.
+
+Subpackages: ``cam`` (hardware primitives), ``sim`` (exchange format and simulator),
+``models`` (PyTorch layers and training), ``optics`` (optical line system and tap
+detection), ``scenarios`` (runner and CLI), ``bench`` (benchmarks).
+"""
+
+__version__ = "0.1.0"
