@@ -1,0 +1,66 @@
+"""Architecture description (what hardware, how many, which technology) — separate from the
+per-action energy/latency/area tables in ``data/tech`` (Timeloop/Accelergy style).
+
+``HardwareConfig.targets`` says where each layer type runs: e.g. PECAN-D layers on CAM,
+PECAN-A similarity on the digital MAC unit or on crossbars, dense conv/linear on the digital
+unit or on crossbars, element-wise layers on the digital unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, asdict
+from typing import Any
+
+
+@dataclass
+class CamConfig:
+    """CAM arrays for prototype search. ``technology`` names a file in ``data/tech``."""
+
+    technology: str = "fefet_mcam"
+    rows: int = 64
+    cols: int = 64
+    bits_per_cell: int = 3
+    parallel_arrays: int = 16
+    lut_technology: str = "sram_lut"
+
+
+@dataclass
+class CrossbarConfig:
+    """Analog IMC crossbars. ``technology`` names a file in ``data/tech``."""
+
+    technology: str = "reram_1t1r"
+    rows: int = 128
+    cols: int = 128
+    cell_bits: int = 2
+    weight_bits: int = 8
+    dac_bits: int = 1
+    adc_bits: int = 8
+    prog_noise_sigma: float = 0.0
+    parallel_tiles: int = 64
+    ideal: bool = False
+
+
+@dataclass
+class DigitalConfig:
+    """Digital MAC/ALU unit for dense and element-wise layers. ``technology`` names a data/tech file."""
+
+    technology: str = "cmos_digital_45nm"
+    macs_per_cycle: int = 64
+
+
+@dataclass
+class HardwareConfig:
+    cam: CamConfig = field(default_factory=CamConfig)
+    crossbar: CrossbarConfig = field(default_factory=CrossbarConfig)
+    digital: DigitalConfig = field(default_factory=DigitalConfig)
+    clock_ghz: float = 1.0
+    #: layer type -> target ("cam", "digital", "crossbar"); unlisted types run on "digital".
+    targets: dict[str, str] = field(
+        default_factory=lambda: {"pecan_linear": "cam", "pecan_conv2d": "cam"}
+    )
+
+    def target_for(self, layer_type: str, attrs: dict[str, Any] | None = None) -> str:
+        return self.targets.get(layer_type, "digital")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
