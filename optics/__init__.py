@@ -1,0 +1,13 @@
+"""codesign.optics: optical line-system simulator (SimPy + GN model), OPM data sets,
+clustering-based tap (eavesdrop) detection and in-line localization. See docs/optics.md."""
+
+from .elements import Edfa, Fiber, Roadm, Transmitter, Voa
+from .errors import OpticsFileNotFound, OpticsInputError
+from .line import Line, LineState
+from .receiver import Receiver, ber_from_snr, q_db_from_ber
+from .spectrum import ChannelPlan, SpectralInfo
+from .topology import line_from_graph, load_gnpy_line
+
+__all__ = ["Edfa", "Fiber", "Roadm", "Transmitter", "Voa", "OpticsFileNotFound", "OpticsInputError",
+           "Line", "LineState", "Receiver", "ber_from_snr", "q_db_from_ber", "ChannelPlan", "SpectralInfo",
+           "line_from_graph", "load_gnpy_line"]
