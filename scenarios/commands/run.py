@@ -1,0 +1,30 @@
+"""``codesign run [SCENARIO]``: train -> export -> simulate -> report (default scenario if none)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run a scenario end to end (default: scenarios/default.toml)",
+                       description="Train (or reuse cached) models, export them to HDF5, simulate them on the "
+                       "scenario's hardware and print accuracy, energy and latency per inference and area. "
+                       "Writes models, reports and plots to the scenario's output folder.")
+    p.add_argument("scenario", nargs="?", default=None,
+                   help="scenario TOML (default: the shipped scenarios/default.toml)")
+    p.add_argument("-o", "--out", type=Path, default=None, help="output folder (default: the scenario's)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from codesign.scenarios.runner import print_summary, run_scenario
+    from codesign.scenarios.scenario import load_scenario
+
+    scn = load_scenario(args.scenario)
+    summary = run_scenario(scn, progress=not args.no_progress, out=args.out)
+    print_summary(summary)
+    out = Path(args.out or scn.output)
+    print(f"outputs: {out}/ (summary.md, summary.json, comparison.png, <variant>.h5, <variant>/report.json + plots)")
+    return 0

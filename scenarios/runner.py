@@ -1,0 +1,210 @@
+"""The scenario runner: train (or reuse a cached model) -> export HDF5 -> simulate -> report.
+
+``run_scenario(load_scenario())`` is what ``codesign run`` does. Trained models are cached
+under ``.cache/codesign/models`` keyed by the variant, its settings and a hash of the code that
+produces them, so a second run skips training. Everything a run writes goes to the scenario's
+output folder: one HDF5 model, report JSON and plots per variant, ``summary.json``,
+``summary.md`` and ``comparison.png``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codesign.scenarios.scenario import Scenario, ScenarioError
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("CODESIGN_CACHE", REPO / ".cache" / "codesign"))
+#: source files whose change invalidates cached models
+_MODEL_SOURCES = ("models/pecan.py", "models/nets.py", "models/train.py", "models/export.py",
+                  "models/data.py", "sim/format.py", "sim/layer_schema.py")
+_VARIANT_KEYS = ("num_prototypes", "subvector_dim", "act_bits", "lut_bits")
+
+
+def code_hash() -> str:
+    h = hashlib.sha256()
+    for rel in _MODEL_SOURCES:
+        p = REPO / rel
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def model_key(variant: str, settings: dict[str, Any]) -> str:
+    blob = json.dumps({"variant": variant, **settings, "code": code_hash()}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def train_settings(model: dict[str, Any]) -> dict[str, Any]:
+    """The part of a scenario's [model] table that changes the trained network."""
+    out = {"seed": int(model.get("seed", 0)), "epochs": model.get("epochs") or None,
+           "golden_size": int(model.get("golden_size", 64))}
+    out.update({k: model[k] for k in _VARIANT_KEYS if k in model})
+    return out
+
+
+def get_model(variant: str, settings: dict[str, Any], *, progress: bool = True,
+              log=print) -> tuple[Path, dict[str, Any]]:
+    """Path of the exported HDF5 model for ``variant`` (trained now or taken from the cache)."""
+    from codesign.sim.format import FormatError, read_model
+
+    key = model_key(variant, settings)
+    path = CACHE / "models" / f"{variant}-{key}.h5"
+    if path.exists():
+        try:
+            spec = read_model(path)
+            log(f"[{variant}] reusing cached model {path}")
+            return path, dict(spec.metadata)
+        except FormatError as exc:
+            log(f"[{variant}] cached model unusable ({exc}); retraining")
+    from codesign.models.data import load_digits_split
+    from codesign.models.export import export_model
+    from codesign.models.train import train_digits
+
+    hyper = {k: settings[k] for k in _VARIANT_KEYS if k in settings}
+    t0 = time.perf_counter()
+    model, metrics = train_digits(variant, epochs=settings.get("epochs"), seed=settings["seed"],
+                                  progress=progress, **hyper)
+    split = load_digits_split(seed=0)
+    n_gold = settings["golden_size"]
+    metadata = {"variant": variant, "dataset": "sklearn digits", "train_settings": settings,
+                **{k: v for k, v in metrics.items() if isinstance(v, (int, float, str))}}
+    export_model(model, path, golden_inputs=split.x_test[:n_gold], golden_labels=split.y_test[:n_gold],
+                 test_inputs=split.x_test, test_labels=split.y_test, name=f"digits-{variant}", metadata=metadata)
+    log(f"[{variant}] trained in {time.perf_counter() - t0:.1f} s, exported to {path}")
+    return path, metadata
+
+
+def simulate_variant(model_path: Path, hw: Any, outdir: Path, *, progress: bool = True) -> dict[str, Any]:
+    """Run the exported model on ``hw``: accuracy on its test set + per-inference cost report."""
+    from codesign.sim.engine import Simulator
+    from codesign.sim.format import read_model
+
+    spec = read_model(model_path)
+    sim = Simulator(spec, hw=hw)
+    ev = sim.evaluate(which="testset")
+    gold = sim.evaluate(which="golden")
+    rep = sim.cost()
+    outdir.mkdir(parents=True, exist_ok=True)
+    rep.write_json(outdir / "report.json")
+    plots = rep.plot(outdir)
+    targets = sorted({lc.target for lc in rep.layers})
+    return {
+        "model": spec.name,
+        "sim_accuracy": float(ev.accuracy),
+        "golden_prediction_match": float(gold.prediction_match),
+        "golden_max_abs_logit_diff": float(gold.max_abs_logit_diff),
+        "energy_pj": float(rep.total_energy_pj),
+        "latency_ns": float(rep.latency_ns),
+        "area_mm2": float(rep.area_mm2),
+        "energy_by_component_pj": {k: float(v) for k, v in rep.energy_by_component_pj.items()},
+        "targets": targets,
+        "report": rep,
+        "plots": [str(p) for p in plots],
+    }
+
+
+def run_scenario(scn: Scenario, *, progress: bool = True, out: Path | None = None, log=print) -> dict[str, Any]:
+    """Train/export/simulate every variant of ``scn``; write and return the summary."""
+    variants = scn.model.get("variants") or [scn.model.get("variant", "pecan_d")]
+    if scn.model.get("dataset", "digits") != "digits":
+        raise ScenarioError(f"{scn.path}: [model.dataset]: {scn.model['dataset']!r}; the runner supports 'digits'")
+    outdir = Path(out or scn.output)
+    outdir.mkdir(parents=True, exist_ok=True)
+    settings = train_settings(scn.model)
+    t0 = time.perf_counter()
+    rows = []
+    reports = {}
+    for variant in variants:
+        path, meta = get_model(variant, settings, progress=progress, log=log)
+        local = outdir / f"{variant}.h5"
+        tmp = local.with_name(local.name + ".tmp")
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, local)
+        sim = simulate_variant(local, scn.hardware, outdir / variant, progress=progress)
+        reports[variant] = sim.pop("report")
+        rows.append({"variant": variant, "torch_accuracy": meta.get("test_accuracy"), **sim,
+                     "model_file": str(local)})
+    summary = {"scenario": scn.name, "hardware": scn.hardware.to_dict(), "rows": rows,
+               "seconds": round(time.perf_counter() - t0, 1)}
+    _write_json(outdir / "summary.json", summary)
+    _write_text(outdir / "summary.md", summary_markdown(summary))
+    _comparison_plot(reports, outdir / "comparison.png")
+    return summary
+
+
+def summary_markdown(summary: dict[str, Any]) -> str:
+    hw = summary["hardware"]
+    lines = [f"Scenario `{summary['scenario']}`: CAM `{hw['cam']['technology']}` {hw['cam']['rows']}x{hw['cam']['cols']}, "
+             f"digital `{hw['digital']['technology']}`, clock {hw['clock_ghz']} GHz.", "",
+             "| variant | runs on | accuracy (PyTorch) | accuracy (simulator) | golden match | energy / inference (nJ) "
+             "| latency / inference (µs) | area (mm²) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in summary["rows"]:
+        ta = r.get("torch_accuracy")
+        lines.append(
+            f"| {r['variant']} | {'+'.join(r['targets'])} | {'' if ta is None else f'{100 * ta:.2f}%'} | "
+            f"{100 * r['sim_accuracy']:.2f}% | {100 * r['golden_prediction_match']:.0f}% | "
+            f"{r['energy_pj'] / 1e3:.2f} | {r['latency_ns'] / 1e3:.2f} | {r['area_mm2']:.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"codesign run — {summary['scenario']} ({summary['seconds']} s)")
+    for col in ("variant", "runs on", "acc. torch", "acc. sim", "golden match", "energy/inf (nJ)",
+                "latency/inf (µs)", "area (mm²)"):
+        t.add_column(col, justify="right" if col != "variant" else "left")
+    for r in summary["rows"]:
+        ta = r.get("torch_accuracy")
+        t.add_row(r["variant"], "+".join(r["targets"]), "" if ta is None else f"{100 * ta:.2f}%",
+                  f"{100 * r['sim_accuracy']:.2f}%", f"{100 * r['golden_prediction_match']:.0f}%",
+                  f"{r['energy_pj'] / 1e3:.2f}", f"{r['latency_ns'] / 1e3:.2f}", f"{r['area_mm2']:.4f}")
+    Console().print(t)
+
+
+def _comparison_plot(reports: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    comps = sorted({c for r in reports.values() for c in r.energy_by_component_pj})
+    names = list(reports)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    bottom = np.zeros(len(names))
+    for c in comps:
+        vals = np.array([reports[n].energy_by_component_pj.get(c, 0.0) / 1e3 for n in names])
+        ax1.bar(names, vals, bottom=bottom, label=c)
+        bottom += vals
+    ax1.set_ylabel("energy per inference (nJ)")
+    ax1.set_title("energy by component")
+    ax1.legend(fontsize=7)
+    ax2.bar(names, [reports[n].latency_ns / 1e3 for n in names], color="tab:gray")
+    ax2.set_ylabel("latency per inference (µs)")
+    ax2.set_title("latency")
+    fig.tight_layout()
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    _write_text(path, json.dumps(obj, indent=2, default=str))
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -1,0 +1,222 @@
+"""Declarative scenario files (TOML): what to train, which hardware, what to sweep.
+
+A scenario has sections ``[scenario]`` (name, description), ``[model]``, ``[hardware]``
+(overrides of :class:`codesign.sim.hardware.HardwareConfig`, nested tables ``cam``,
+``crossbar``, ``digital``), optionally ``[sweep]`` (evaluator, mode, axes, fixed settings),
+``[objectives]``, ``[constraints]`` and ``[output]``. Every bad field gets one error naming
+the file and the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codesign.sim.hardware import HardwareConfig
+
+SCENARIO_DIR = Path(__file__).resolve().parent
+DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
+
+_SECTIONS = {"scenario", "model", "hardware", "sweep", "objectives", "constraints", "output"}
+_MODEL_KEYS = {"dataset": str, "variants": list, "variant": str, "seed": int, "epochs": int,
+               "num_prototypes": int, "subvector_dim": int, "act_bits": int, "lut_bits": int,
+               "golden_size": int, "network": str}
+_SWEEP_KEYS = {"evaluator": str, "mode": str, "samples": int, "seed": int, "axes": dict, "fixed": dict,
+               "chunk_size": int, "accuracy": bool}
+METRICS = ("energy_pj", "latency_ns", "area_mm2", "accuracy", "edp_pj_ns", "detection_rate",
+           "false_alarm_rate", "params", "macs", "utilization", "cycles", "throughput_inf_s")
+
+
+class ScenarioError(ValueError):
+    user_error = True
+
+
+@dataclass
+class Scenario:
+    path: Path
+    name: str
+    description: str
+    model: dict[str, Any]
+    hardware: HardwareConfig
+    hardware_overrides: dict[str, Any]
+    sweep: dict[str, Any] | None
+    minimize: list[str] = field(default_factory=list)
+    maximize: list[str] = field(default_factory=list)
+    constraints: dict[str, dict[str, float]] = field(default_factory=dict)
+    output: Path = Path("runs/default")
+
+    @property
+    def objectives(self) -> list[str]:
+        return [*self.minimize, *self.maximize]
+
+    def fingerprint(self) -> str:
+        """Hash of everything that changes results (not the output folder)."""
+        blob = json.dumps({"model": self.model, "hw": self.hardware_overrides, "sweep": self.sweep},
+                          sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Read and validate a scenario file (default: ``scenarios/default.toml``)."""
+    path = Path(path) if path is not None else DEFAULT_SCENARIO
+    if not path.exists():
+        shipped = path.name if (SCENARIO_DIR / path.name).exists() else None
+        if shipped and not path.is_absolute() and len(path.parts) == 1:
+            path = SCENARIO_DIR / path.name
+        else:
+            names = ", ".join(sorted(p.name for p in SCENARIO_DIR.glob("*.toml")))
+            raise ScenarioError(f"{path}: no such scenario file; shipped scenarios: {names}")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    return parse_scenario(raw, path)
+
+
+def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
+    def err(fld: str, msg: str) -> ScenarioError:
+        return ScenarioError(f"{path}: [{fld}]: {msg}")
+
+    unknown = set(raw) - _SECTIONS
+    if unknown:
+        raise err(sorted(unknown)[0], f"unknown section; expected some of {sorted(_SECTIONS)}")
+    head = raw.get("scenario", {})
+    if "name" not in head:
+        raise err("scenario", "missing field 'name'")
+    model = dict(raw.get("model", {}))
+    for key, value in model.items():
+        if key not in _MODEL_KEYS:
+            raise err(f"model.{key}", f"unknown field; expected some of {sorted(_MODEL_KEYS)}")
+        if not isinstance(value, _MODEL_KEYS[key]) or isinstance(value, bool):
+            raise err(f"model.{key}", f"{value!r} should be of type {_MODEL_KEYS[key].__name__}")
+        if isinstance(value, int) and value < 0:
+            raise err(f"model.{key}", f"{value} must be >= 0")
+    hw_over = raw.get("hardware", {})
+    hardware = apply_hardware_overrides(HardwareConfig(), hw_over, path)
+
+    sweep = raw.get("sweep")
+    if sweep is not None:
+        for key, value in sweep.items():
+            if key not in _SWEEP_KEYS:
+                raise err(f"sweep.{key}", f"unknown field; expected some of {sorted(_SWEEP_KEYS)}")
+            if not isinstance(value, _SWEEP_KEYS[key]):
+                raise err(f"sweep.{key}", f"{value!r} should be of type {_SWEEP_KEYS[key].__name__}")
+        if "evaluator" not in sweep:
+            raise err("sweep", "missing field 'evaluator'")
+        if sweep.get("mode", "grid") not in ("grid", "random"):
+            raise err("sweep.mode", f"{sweep['mode']!r}; expected 'grid' or 'random'")
+        if sweep.get("mode") == "random" and sweep.get("samples", 0) < 1:
+            raise err("sweep.samples", "random sampling needs samples >= 1")
+        axes = sweep.get("axes", {})
+        if not axes:
+            raise err("sweep.axes", "no axes; expected e.g. \"hardware.cam.rows\" = [32, 64, 128]")
+        for name, values in axes.items():
+            if not isinstance(values, list) or not values:
+                raise err(f"sweep.axes.{name}", "expected a non-empty list of values")
+            _check_knob(name, values, path)
+        for name, value in sweep.get("fixed", {}).items():
+            _check_knob(name, [value], path, section="sweep.fixed")
+
+    obj = raw.get("objectives", {})
+    minimize, maximize = list(obj.get("minimize", [])), list(obj.get("maximize", []))
+    for m in [*minimize, *maximize]:
+        if m not in METRICS:
+            raise err("objectives", f"unknown metric {m!r}; expected some of {list(METRICS)}")
+    if sweep is not None and len(minimize) + len(maximize) < 2:
+        raise err("objectives", "a sweep needs at least two objectives (minimize/maximize lists)")
+    constraints = {}
+    for m, bound in raw.get("constraints", {}).items():
+        if m not in METRICS:
+            raise err(f"constraints.{m}", f"unknown metric; expected some of {list(METRICS)}")
+        if not isinstance(bound, dict) or not set(bound) <= {"min", "max"} or not bound:
+            raise err(f"constraints.{m}", "expected a table like { max = 1.0 } or { min = 0.9 }")
+        constraints[m] = {k: float(v) for k, v in bound.items()}
+    out = raw.get("output", {})
+    folder = Path(out.get("folder", f"runs/{head['name']}"))
+    return Scenario(path=path, name=str(head["name"]), description=str(head.get("description", "")),
+                    model=model, hardware=hardware, hardware_overrides=hw_over, sweep=sweep,
+                    minimize=minimize, maximize=maximize, constraints=constraints, output=folder)
+
+
+def _check_knob(name: str, values: list[Any], path: Path, section: str = "sweep.axes") -> None:
+    head, _, rest = name.partition(".")
+    if head == "hardware":
+        for v in values:
+            apply_hardware_overrides(HardwareConfig(), _nest(rest, v), path, prefix=f"{section}.{name}")
+    elif head == "model":
+        if rest not in _MODEL_KEYS:
+            raise ScenarioError(f"{path}: [{section}.{name}]: unknown model knob; expected model.<one of {sorted(_MODEL_KEYS)}>")
+    elif head not in ("optics",):
+        raise ScenarioError(f"{path}: [{section}.{name}]: knob must start with 'hardware.', 'model.' or 'optics.'")
+
+
+def _nest(dotted: str, value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    cur = out
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        cur = cur.setdefault(p, {})
+    cur[parts[-1]] = value
+    return out
+
+
+def apply_hardware_overrides(hw: HardwareConfig, over: dict[str, Any], path: Path | str,
+                             prefix: str = "hardware") -> HardwareConfig:
+    """Return a copy of ``hw`` with nested overrides applied; type-checked against the dataclasses."""
+    hw = dataclasses.replace(hw, cam=dataclasses.replace(hw.cam), crossbar=dataclasses.replace(hw.crossbar),
+                             digital=dataclasses.replace(hw.digital), targets=dict(hw.targets))
+    _apply(hw, over, path, prefix)
+    return hw
+
+
+def _apply(obj: Any, over: dict[str, Any], path: Path | str, prefix: str) -> None:
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    for key, value in over.items():
+        where = f"{prefix}.{key}" if not prefix.endswith(key) else prefix
+        if key not in fields:
+            raise ScenarioError(f"{path}: [{where}]: unknown field; expected some of {sorted(fields)}")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ScenarioError(f"{path}: [{where}]: expected a table")
+            _apply(current, value, path, where)
+        elif isinstance(current, dict):
+            if not isinstance(value, dict):
+                raise ScenarioError(f"{path}: [{where}]: expected a table")
+            current.update(value)
+        else:
+            kind = type(current)
+            ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value, ok = float(value), True
+            if not ok:
+                raise ScenarioError(f"{path}: [{where}]: {value!r} should be of type {kind.__name__}")
+            if kind in (int, float) and value < 0:
+                raise ScenarioError(f"{path}: [{where}]: {value} must be >= 0")
+            setattr(obj, key, value)
+
+
+def knob_overrides(point: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a sweep point into (hardware overrides as a nested dict, model settings)."""
+    hw: dict[str, Any] = {}
+    model: dict[str, Any] = {}
+    for name, value in point.items():
+        head, _, rest = name.partition(".")
+        if head == "hardware":
+            _merge(hw, _nest(rest, value))
+        elif head == "model":
+            model[rest] = value
+    return hw, model
+
+
+def _merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
+    for k, v in src.items():
+        if isinstance(v, dict) and isinstance(dst.get(k), dict):
+            _merge(dst[k], v)
+        else:
+            dst[k] = v

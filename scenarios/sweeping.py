@@ -1,0 +1,86 @@
+"""Scenario -> sweep: points, evaluator, result store, Pareto front, plots, summary."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from codesign.scenarios.scenario import Scenario, ScenarioError
+from codesign.sim.sweep import ResultStore, grid_points, random_points, run_sweep
+from codesign.sim.sweep.analysis import (feasible, front_rows, plot_fronts, plot_sensitivity, summary,
+                                         write_table)
+
+#: short evaluator names usable in scenario files
+EVALUATORS = {
+    "cam_pecan": "codesign.scenarios.evaluators:cam_pecan",
+    "xbar_network": "codesign.scenarios.evaluators:xbar_network",
+    "optics_tap": "codesign.scenarios.evaluators:optics_tap",
+}
+
+
+def evaluator_ref(name: str) -> str:
+    if ":" in name:
+        return name
+    if name not in EVALUATORS:
+        raise ScenarioError(f"[sweep.evaluator]: unknown evaluator {name!r}; expected one of {sorted(EVALUATORS)} "
+                            "or 'package.module:function'")
+    return EVALUATORS[name]
+
+
+def scenario_points(scn: Scenario, samples: int | None = None) -> list[dict[str, Any]]:
+    sw = scn.sweep or {}
+    axes = sw["axes"]
+    if sw.get("mode", "grid") == "random":
+        return random_points(axes, samples or int(sw["samples"]), int(sw.get("seed", 0)))
+    return grid_points(axes)
+
+
+def run_scenario_sweep(scn: Scenario, *, out: Path | None = None, resume: bool = False,
+                       workers: int | None = None, dask_workers: int | None = None,
+                       scheduler: str | None = None, samples: int | None = None,
+                       progress: bool = True) -> dict[str, Any]:
+    sw = scn.sweep or {}
+    folder = Path(out or scn.output)
+    ref = evaluator_ref(sw["evaluator"])
+    points = scenario_points(scn, samples)
+    settings = {"model": scn.model, "hardware": scn.hardware_overrides, "fixed": sw.get("fixed", {}),
+                "accuracy": bool(sw.get("accuracy", False)), "cache_dir": str(Path(".cache/codesign").resolve())}
+    salt = json.dumps([ref, settings["model"], settings["hardware"], settings["fixed"], settings["accuracy"]],
+                      sort_keys=True, default=str)
+    store = ResultStore(folder)
+    meta = {"scenario": str(scn.path), "name": scn.name, "fingerprint": scn.fingerprint(), "evaluator": ref}
+    stats = run_sweep(points, ref, settings, store, meta=meta, resume=resume, workers=workers,
+                      scheduler=scheduler, dask_workers=dask_workers, chunk_size=sw.get("chunk_size"),
+                      progress=progress, salt=salt)
+    return analyse(scn, store, stats)
+
+
+def analyse(scn: Scenario, store: ResultStore, stats: dict[str, Any]) -> dict[str, Any]:
+    folder = store.folder
+    csv_path, h5_path = store.export()
+    cols, rows = store.table()
+    axes = list((scn.sweep or {}).get("axes", {}))
+    ok = feasible(rows, scn.constraints)
+    front = front_rows(ok, scn.minimize, scn.maximize)
+    write_table(front, folder / "pareto.csv", [c for c in cols if c not in ("status", "error")])
+    plots: list[Path] = []
+    if ok:
+        plots = plot_fronts(ok, front, scn.objectives, folder)
+        plots.append(plot_sensitivity(ok, axes, scn.objectives, folder))
+    errors = [r for r in rows if r.get("status") != "ok"]
+    text = [f"sweep '{scn.name}': {len(rows)} points ({stats['evaluated']} evaluated now, "
+            f"{stats['skipped']} resumed), {len(ok)} feasible, {len(front)} on the Pareto front "
+            f"({', '.join(scn.minimize)} down; {', '.join(scn.maximize) or '-'} up)",
+            summary(ok, scn.minimize, scn.maximize, axes)]
+    if errors:
+        text.append(f"{len(errors)} points failed; first: {errors[0].get('error')}")
+    text.append(f"results: {csv_path}, {h5_path}; front: {folder / 'pareto.csv'}; plots: "
+                + ", ".join(p.name for p in plots))
+    summary_text = "\n".join(t for t in text if t)
+    tmp = folder / "summary.txt.tmp"
+    tmp.write_text(summary_text + "\n")
+    os.replace(tmp, folder / "summary.txt")
+    return {"summary_text": summary_text, "folder": str(folder), "front_size": len(front),
+            "feasible": len(ok), "failed": len(errors), **stats}

@@ -1,0 +1,116 @@
+"""Crash-safe result store: a folder of small HDF5 part files, each written atomically.
+
+Each finished batch of points becomes ``part-<n>.h5`` (written to a temp name, then renamed),
+so a sweep killed at any moment leaves only complete parts; ``--resume`` reads them and skips
+their keys. :meth:`ResultStore.table` merges all parts; :meth:`export` writes
+``results.h5`` and ``results.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+
+class StoreError(ValueError):
+    user_error = True
+
+
+class ResultStore:
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self.parts = self.folder / "parts"
+
+    def create(self, meta: dict[str, Any], resume: bool) -> None:
+        """Prepare the folder. Without ``resume`` an existing non-empty store is an error."""
+        if self.parts.exists() and any(self.parts.glob("part-*.h5")) and not resume:
+            raise StoreError(
+                f"{self.folder}: holds results of an earlier sweep; pass --resume to continue it "
+                "or choose another output folder"
+            )
+        self.parts.mkdir(parents=True, exist_ok=True)
+        meta_path = self.folder / "sweep.json"
+        if resume and meta_path.exists():
+            old = json.loads(meta_path.read_text())
+            if old.get("fingerprint") != meta.get("fingerprint"):
+                raise StoreError(
+                    f"{meta_path}: the stored sweep differs from this scenario (fingerprint "
+                    f"{old.get('fingerprint')} vs {meta.get('fingerprint')}); resume needs the same scenario"
+                )
+        _atomic_text(meta_path, json.dumps(meta, indent=2, sort_keys=True, default=str))
+
+    def done_keys(self) -> set[str]:
+        return {r["key"] for r in self.records()}
+
+    def append(self, records: list[dict[str, Any]]) -> Path:
+        """Write one batch of finished records as a new part file (atomic)."""
+        n = len(list(self.parts.glob("part-*.h5")))
+        while (path := self.parts / f"part-{n:06d}.h5").exists():
+            n += 1
+        tmp = path.with_name(path.name + ".tmp")
+        with h5py.File(tmp, "w") as f:
+            f.create_dataset("records", data=np.array([json.dumps(r, default=_jsonable) for r in records],
+                                                      dtype=h5py.string_dtype()))
+        os.replace(tmp, path)
+        return path
+
+    def records(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if not self.parts.exists():
+            return out
+        for path in sorted(self.parts.glob("part-*.h5")):
+            try:
+                with h5py.File(path, "r") as f:
+                    out.extend(json.loads(s) for s in f["records"].asstr()[()])
+            except (OSError, KeyError) as exc:
+                raise StoreError(f"{path}: unreadable result part ({exc}); delete it to recompute its points") from None
+        return out
+
+    def table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        rows = self.records()
+        cols: list[str] = []
+        for r in rows:
+            for k in r:
+                if k not in cols:
+                    cols.append(k)
+        return cols, rows
+
+    def export(self) -> tuple[Path, Path]:
+        """Write ``results.csv`` and ``results.h5`` (one dataset per column)."""
+        cols, rows = self.table()
+        csv_path = self.folder / "results.csv"
+        tmp = csv_path.with_name(csv_path.name + ".tmp")
+        with open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=cols)
+            w.writeheader()
+            w.writerows(rows)
+        os.replace(tmp, csv_path)
+        h5_path = self.folder / "results.h5"
+        tmp = h5_path.with_name(h5_path.name + ".tmp")
+        with h5py.File(tmp, "w") as f:
+            for c in cols:
+                vals = [r.get(c) for r in rows]
+                if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in vals):
+                    f.create_dataset(c, data=np.asarray(vals, dtype=np.float64))
+                else:
+                    f.create_dataset(c, data=np.array(["" if v is None else str(v) for v in vals], dtype=h5py.string_dtype()))
+        os.replace(tmp, h5_path)
+        return csv_path, h5_path
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return str(obj)
