@@ -37,6 +37,7 @@ __all__ = [
     "factor_support",
     "factor_dense",
     "chain_dense",
+    "apply_chain_np",
     "bipolar_test",
     "DeButLinear",
     "DeButConv2d",
@@ -152,21 +153,37 @@ def factor_dense(f: Factor, theta: np.ndarray) -> np.ndarray:
     return m.reshape(f.p, f.q)
 
 
+def apply_chain_np(chain, thetas: Sequence[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Apply the chain to the columns of x (in, m) with the reshape formula (NumPy); returns (out, m)."""
+    for f, th in zip(as_chain(chain), thetas):
+        m = x.shape[1]
+        xb = x.reshape(f.a, f.s, f.t, m).transpose(0, 2, 1, 3)  # (a, t, s, m)
+        w = np.asarray(th).reshape(f.theta_shape).transpose(0, 3, 1, 2)  # (a, t, r, s)
+        x = np.matmul(w, xb).transpose(0, 2, 1, 3).reshape(f.p, m)
+    return x
+
+
 def chain_dense(chain, thetas: Sequence[np.ndarray]) -> np.ndarray:
-    """Dense out×in product F[n-1] @ ... @ F[0] (input side first)."""
+    """Dense out×in product F[n-1] @ ... @ F[0] (input side first), without dense factors."""
     ch = as_chain(chain)
-    w = factor_dense(ch[0], thetas[0])
-    for f, th in zip(ch[1:], thetas[1:]):
-        w = factor_dense(f, th) @ w
-    return w
+    dtype = np.result_type(*[np.asarray(t).dtype for t in thetas])
+    return apply_chain_np(ch, thetas, np.eye(ch[0].q, dtype=dtype))
 
 
-def bipolar_test(chain, seed: int = 0) -> bool:
-    """Set every nonzero to ±1 at random, multiply out; True iff no entry is zero."""
+def bipolar_test(chain, seed: int = 0, max_cols: int | None = None) -> bool:
+    """Set every nonzero to ±1 at random, multiply out; True iff no entry is zero.
+
+    ``max_cols`` tests that many random input columns only (for very large layers).
+    """
     rng = np.random.default_rng(seed)
     ch = as_chain(chain)
     thetas = [rng.choice(np.array([-1.0, 1.0]), size=f.theta_shape) for f in ch]
-    return bool(np.all(chain_dense(ch, thetas) != 0))
+    n = ch[0].q
+    if max_cols is None or max_cols >= n:
+        x = np.eye(n)
+    else:
+        x = np.eye(n)[:, np.sort(rng.choice(n, size=max_cols, replace=False))]
+    return bool(np.all(apply_chain_np(ch, thetas, x) != 0))
 
 
 # ----------------------------------------------------------------------------- torch layers
