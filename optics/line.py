@@ -50,11 +50,32 @@ class Line:
 
     @property
     def monitor_names(self) -> list[str]:
-        """'<amp uid>:in', '<amp uid>:out' for each EDFA, then 'rx'."""
-        names = []
+        """'tx:out', then '<amp uid>:in', '<amp uid>:out' for each EDFA, then 'rx'."""
+        names = ["tx:out"]
         for a in self.amps:
             names += [f"{a.uid}:in", f"{a.uid}:out"]
         return names + ["rx"]
+
+    def span_monitors(self) -> np.ndarray:
+        """(n_spans, 2) monitor indices just before and just after each span (-1 when none)."""
+        out, last, pending = [], 0, None
+        m = 1
+        for e in self.elements:
+            if isinstance(e, Fiber):
+                if pending is not None:
+                    out.append((pending, -1))
+                pending = last
+            elif isinstance(e, Edfa):
+                if pending is not None:
+                    out.append((pending, m))
+                    pending = None
+                last = m + 1
+                m += 2
+            else:
+                last = -1  # a ROADM/VOA in between hides the preceding power
+        if pending is not None:
+            out.append((pending, m))  # receiver monitor
+        return np.asarray(out, int).reshape(-1, 2)
 
     def amp_span_index(self) -> np.ndarray:
         """For each EDFA, index of the last span before it (-1 for a booster before any span)."""
@@ -73,7 +94,8 @@ class Line:
         s = state.n_samples
         si = self.transmitter(s, state.tx_power_offset_db, state.channel_on)
         n_nominal = self.plan.n_channels
-        powers, osnrs = [], []
+        powers = [lin2db(si.total_w * 1e3)]
+        osnrs = [self._osnr01(si, self.plan.tx_osnr_db)]
         k_span = k_amp = 0
         for e in self.elements:
             if isinstance(e, Fiber):

@@ -75,4 +75,5 @@ class Receiver:
             "cd_ps_nm": si.cd_ps_nm.copy(),
             "dgd_ps": si.dgd_ps.copy(),
             "latency_ms": si.latency_s * 1e3,
+            "modulation": self.modulation,
         }

@@ -7,14 +7,14 @@ visual data inpainting", AAAI 2017; our own splitting)::
 
 ``D_a`` is the forward difference along axis ``a`` (Neumann boundary, last difference 0).
 Splitting ``M_n = X`` and ``Z_a = D_a X``: singular-value thresholding for ``M_n``,
-soft-thresholding for ``Z_a``, and a linear solve for ``X`` that the DCT-II diagonalises
-(``(N + sum_a D_a^T D_a) X = rhs``), followed by resetting the observed entries.
+soft-thresholding for ``Z_a``, and a linear solve for ``X`` 
+(``(N + sum_a D_a^T D_a) X = rhs``) restricted to the missing entries, solved by a few
+warm-started conjugate-gradient steps (observed entries stay fixed).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
 from numba import njit
 
 from ._base import CompletionInputError, Completer
@@ -47,18 +47,6 @@ def diff_adj(z: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
-def neumann_eigs(shape: tuple[int, ...], axes: tuple[int, ...]) -> np.ndarray:
-    """Eigenvalues of ``sum_a D_a^T D_a`` in the DCT-II basis, broadcast to ``shape``."""
-    lam = np.zeros(shape)
-    for a in axes:
-        n = shape[a]
-        e = 4.0 * np.sin(np.pi * np.arange(n) / (2.0 * n)) ** 2
-        view = [1] * len(shape)
-        view[a] = n
-        lam = lam + e.reshape(view)
-    return lam
-
-
 @njit(cache=True)
 def _shrink(d, w, z, rho, thr):
     """Fused ``z = soft(d + w / rho, thr)`` on flat arrays (the Z-step)."""
@@ -73,19 +61,54 @@ def _shrink(d, w, z, rho, thr):
         z[j] = v
 
 
+def _apply_normal(x: np.ndarray, n_modes: int, axes) -> np.ndarray:
+    """``(n_modes * I + sum_a D_a^T D_a) x``."""
+    out = n_modes * x
+    for a in axes:
+        out = out + diff_adj(diff_fwd(x, a), a)
+    return out
+
+
+def _masked_cg(x0: np.ndarray, rhs: np.ndarray, m: np.ndarray, n_modes: int, axes, n_iter: int) -> np.ndarray:
+    """Solve ``A x = rhs`` for the missing entries only (observed ones fixed), by warm-started CG.
+
+    ``A`` is symmetric positive definite with eigenvalues in ``[n_modes, n_modes + 4 len(axes)]``,
+    so a few iterations suffice.
+    """
+    free = ~m
+    x = x0.copy()
+    r = np.where(free, rhs - _apply_normal(x, n_modes, axes), 0.0)
+    p = r.copy()
+    rr = float(np.vdot(r, r))
+    for _ in range(n_iter):
+        if rr <= 1e-30:
+            break
+        ap = np.where(free, _apply_normal(p, n_modes, axes), 0.0)
+        step = rr / float(np.vdot(p, ap))
+        x += step * p
+        r -= step * ap
+        rr_new = float(np.vdot(r, r))
+        p = r + (rr_new / rr) * p
+        rr = rr_new
+    return x
+
+
 class LRTCTV(Completer):
     """Low-rank + total-variation completion.
 
     Parameters as :class:`~.halrtc.HaLRTC` plus ``lam`` (TV weight relative to the normalised
     nuclear-norm weights) and ``tv_axes`` (axes that carry TV, default the first two: image
-    rows/columns; use the time axis for telemetry).
+    rows/columns; use the time axis for telemetry) and ``cg_iter`` (conjugate-gradient steps
+    of the X-step, which is solved exactly on the missing entries).
     """
 
     name = "LRTC-TV"
 
     def __init__(self, lam: float = 0.05, tv_axes=(0, 1), rho: float = 1e-2, rho_growth: float = 1.05,
-                 rho_max: float = 1e3, alpha=None, max_iter: int = 300, tol: float = 1e-6, ssim_every: int = 1):
+                 rho_max: float = 1e3, alpha=None, max_iter: int = 300, tol: float = 1e-6, ssim_every: int = 1,
+                 cg_iter: int = 10):
         self.lam = lam
+        self.cg_iter = cg_iter
         self.tv_axes = tv_axes
         self.rho = rho
         self.rho_growth = rho_growth
@@ -107,7 +130,6 @@ class LRTCTV(Completer):
         ms = [np.zeros(shape) for _ in modes]
         zs = [np.zeros(x.size) for _ in axes]
         ws = [np.zeros(x.size) for _ in axes]
-        denom = len(modes) + neumann_eigs(shape, axes)
         rho = float(self.rho)
         for _ in range(int(self.max_iter)):
             for i, n in enumerate(modes):
@@ -118,8 +140,7 @@ class LRTCTV(Completer):
             rhs = sum(ms[i] - ys[i] / rho for i in range(len(modes)))
             for k, a in enumerate(axes):
                 rhs = rhs + diff_adj((zs[k] - ws[k] / rho).reshape(shape), a)
-            x_new = scipy.fft.idctn(scipy.fft.dctn(rhs, axes=axes, norm="ortho") / denom, axes=axes, norm="ortho")
-            x_new = np.where(m, t, x_new)
+            x_new = _masked_cg(x, rhs, m, len(modes), axes, int(self.cg_iter))
             change = np.linalg.norm(x_new - x) / max(np.linalg.norm(x), 1e-300)
             x = x_new
             for i in range(len(modes)):

@@ -1,0 +1,111 @@
+"""The labeled OPM data set and its HDF5 file format (atomic write: temp file + rename).
+
+HDF5 layout: /power_dbm, /osnr_db (M, C, T); /rx_gsnr_db, /rx_ber (C, T); /time_s (T,);
+/frequency_hz (C,); /monitor_names (M,); /span_monitors (n_spans, 2); /labels/{type,span,loss_db,
+position_km} (T,); /events/* (one array per field); file attributes: seed, scenario text, OPM noise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from .errors import OpticsFileNotFound, OpticsInputError
+
+_ARRAYS = ("power_dbm", "osnr_db", "rx_gsnr_db", "rx_ber", "time_s", "frequency_hz", "span_monitors",
+           "span_length_km", "label_type", "label_span", "label_loss_db", "label_position_km",
+           "true_power_dbm", "rx_cd_ps_nm", "rx_dgd_ps")
+
+
+@dataclass
+class OpmDataset:
+    """OPM readings over time with event labels (see docs/optics.md for shapes and units)."""
+
+    time_s: np.ndarray
+    frequency_hz: np.ndarray
+    monitor_names: list
+    span_monitors: np.ndarray
+    span_length_km: np.ndarray
+    power_dbm: np.ndarray
+    osnr_db: np.ndarray
+    rx_gsnr_db: np.ndarray
+    rx_ber: np.ndarray
+    label_type: np.ndarray
+    label_span: np.ndarray
+    label_loss_db: np.ndarray
+    label_position_km: np.ndarray
+    events: list = field(default_factory=list)
+    attrs: dict = field(default_factory=dict)
+    true_power_dbm: np.ndarray | None = None
+    rx_cd_ps_nm: np.ndarray | None = None
+    rx_dgd_ps: np.ndarray | None = None
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.time_s.size)
+
+    @property
+    def monitor_kind(self) -> list[str]:
+        """'tx', 'amp_in', 'amp_out' or 'rx' per monitor."""
+        return ["tx" if n == "tx:out" else "rx" if n == "rx" else "amp_in" if n.endswith(":in") else "amp_out"
+                for n in self.monitor_names]
+
+    def replace(self, **changes) -> "OpmDataset":
+        """Copy with some arrays replaced (e.g. completed tensors)."""
+        return replace(self, **changes)
+
+    def select(self, idx) -> "OpmDataset":
+        """Subset of time samples."""
+        t = lambda a: None if a is None else a[..., idx]  # noqa: E731
+        return replace(self, time_s=self.time_s[idx], power_dbm=t(self.power_dbm), osnr_db=t(self.osnr_db),
+                       rx_gsnr_db=t(self.rx_gsnr_db), rx_ber=t(self.rx_ber), label_type=self.label_type[idx],
+                       label_span=self.label_span[idx], label_loss_db=self.label_loss_db[idx],
+                       label_position_km=self.label_position_km[idx],
+                       true_power_dbm=t(self.true_power_dbm))
+
+
+def save_dataset(ds: OpmDataset, path) -> Path:
+    """Write ``ds`` to HDF5 atomically (``path.tmp`` then ``os.replace``)."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    try:
+        with h5py.File(tmp, "w") as f:
+            for k in _ARRAYS:
+                v = getattr(ds, k)
+                if v is not None:
+                    f.create_dataset(k, data=np.asarray(v), compression="gzip" if np.ndim(v) >= 2 else None)
+            f.create_dataset("monitor_names", data=np.array(ds.monitor_names, dtype="S"))
+            f.attrs["events_json"] = json.dumps(ds.events, default=float)
+            for k, v in ds.attrs.items():
+                f.attrs[k] = v if isinstance(v, (int, float, str)) else json.dumps(v, default=str)
+            f.attrs["format"] = "codesign.optics.OpmDataset/1"
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def load_dataset(path) -> OpmDataset:
+    """Read a data set written by :func:`save_dataset`."""
+    path = Path(path)
+    if not path.exists():
+        raise OpticsFileNotFound(f"{path}: data set not found")
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("format") != "codesign.optics.OpmDataset/1":
+            raise OpticsInputError(path, "/ (attribute format)", "not a codesign.optics OPM data set")
+        kw = {}
+        for k in _ARRAYS:
+            kw[k] = f[k][()] if k in f else None
+            if kw[k] is None and k not in ("true_power_dbm", "rx_cd_ps_nm", "rx_dgd_ps"):
+                raise OpticsInputError(path, f"/{k}", "missing")
+        kw["monitor_names"] = [s.decode() for s in f["monitor_names"][()]]
+        kw["events"] = json.loads(f.attrs["events_json"])
+        kw["attrs"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()
+                       if k not in ("events_json", "format")}
+    return OpmDataset(**kw)
