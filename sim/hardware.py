@@ -22,6 +22,9 @@ class CamConfig:
     bits_per_cell: int = 3
     parallel_arrays: int = 16
     lut_technology: str = "sram_lut"
+    #: independent LUT SRAM banks (64-bit word each per cycle) and accumulator adders per CAM layer
+    lut_banks: int = 16
+    adders: int = 64
 
 
 @dataclass
@@ -54,13 +57,22 @@ class HardwareConfig:
     crossbar: CrossbarConfig = field(default_factory=CrossbarConfig)
     digital: DigitalConfig = field(default_factory=DigitalConfig)
     clock_ghz: float = 1.0
-    #: layer type -> target ("cam", "digital", "crossbar"); unlisted types run on "digital".
-    targets: dict[str, str] = field(
-        default_factory=lambda: {"pecan_linear": "cam", "pecan_conv2d": "cam"}
+    #: layer type -> target ("cam", "digital", "crossbar") or, for PECAN layers, a dict
+    #: mode -> target. Unlisted types run on "digital". PECAN-D (distance) defaults to "cam";
+    #: PECAN-A (angle) to "digital": a CAM cannot compute dot products.
+    targets: dict[str, Any] = field(
+        default_factory=lambda: {
+            "pecan_linear": {"distance": "cam", "angle": "digital"},
+            "pecan_conv2d": {"distance": "cam", "angle": "digital"},
+        }
     )
 
     def target_for(self, layer_type: str, attrs: dict[str, Any] | None = None) -> str:
-        return self.targets.get(layer_type, "digital")
+        t = self.targets.get(layer_type, "digital")
+        if isinstance(t, dict):
+            mode = (attrs or {}).get("mode", "distance")
+            return t.get(mode, "digital")
+        return t
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,107 @@
+"""Numba kernels of the bit-sliced, bit-serial crossbar MVM.
+
+Per tile and block of input vectors: ``build_planes`` turns integer-coded inputs into the per-cycle
+DAC values (rows of ``XB``, one row per (vector, cycle)); the analog column currents of all cycles
+are one product ``XB @ G`` (done with BLAS by the caller); ``adc_accumulate`` converts every
+column current with the column ADC, shifts it by its cycle and slice weight, adds it into the
+output accumulator and counts conversions and clipped conversions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def quantize_inputs(x, bits, signed, out_q, out_scale):
+    """Per-vector dynamic quantization: ``out_q[n] = round(x[n] / scale[n])`` clipped to the code range.
+
+    signed: codes in [-(2^(b-1)-1), 2^(b-1)-1]; unsigned: [0, 2^b-1] (negatives clip to 0).
+    ``bits`` 0 = analog (no rounding): codes are x / scale with scale = max|x| (in [-1, 1]).
+    """
+    n, f = x.shape
+    if bits == 0:
+        qmax = 1.0
+    elif signed:
+        qmax = float(2 ** (bits - 1) - 1)
+    else:
+        qmax = float(2**bits - 1)
+    for i in range(n):
+        m = 0.0
+        for j in range(f):
+            a = abs(x[i, j])
+            if a > m:
+                m = a
+        s = m / qmax if m > 0.0 else 1.0
+        out_scale[i] = s
+        lo = -qmax if signed or bits == 0 else 0.0
+        for j in range(f):
+            v = x[i, j] / s
+            if bits != 0:
+                v = np.rint(v)
+            if v > qmax:
+                v = qmax
+            elif v < lo:
+                v = lo
+            out_q[i, j] = v
+
+
+@njit(cache=True)
+def build_planes(xq, n0, nb, in_idx, bits, dac_bits, k_mag, signed, analog, xb):
+    """Fill ``xb[j*K + k, r]`` with the DAC value of cycle k for vector n0+j on tile row r.
+
+    Integer mode: magnitude cycles carry ``dac_bits``-bit chunks (LSB first) of the unsigned part
+    m = x + s*2^(b-1) (s = sign bit); a final 1-bit cycle carries s when signed. Analog: one cycle.
+    """
+    rows = in_idx.shape[0]
+    k_tot = k_mag + (1 if signed else 0)
+    if analog:
+        k_tot = 1
+    mask = (1 << dac_bits) - 1
+    half = 1 << (bits - 1) if bits > 0 else 0
+    for j in range(nb):
+        for r in range(rows):
+            v = xq[n0 + j, in_idx[r]]
+            base = j * k_tot
+            if analog:
+                xb[base, r] = v
+                continue
+            iv = np.int64(v)
+            s = 0
+            if signed and iv < 0:
+                s = 1
+                iv += half
+            for k in range(k_mag):
+                xb[base + k, r] = (iv >> (k * dac_bits)) & mask
+            if signed:
+                xb[base + k_mag, r] = s
+
+
+@njit(cache=True)
+def adc_accumulate(cur, n0, nb, k_tot, col_out, col_w, cyc_w, lsb, lo, hi, acc, counts):
+    """ADC-convert ``cur[j*K+k, c]``, weight by cycle and column, add into ``acc[n0+j, col_out[c]]``.
+
+    ``lsb`` 0 = ideal ADC. counts[0] += conversions, counts[1] += clipped conversions.
+    """
+    ncol = cur.shape[1]
+    inv = 1.0 / lsb if lsb > 0.0 else 0.0
+    clipped = 0
+    for j in range(nb):
+        for k in range(k_tot):
+            row = j * k_tot + k
+            wk = cyc_w[k]
+            for c in range(ncol):
+                v = cur[row, c]
+                if lsb > 0.0:
+                    q = np.rint(v * inv)
+                    if q < lo:
+                        q = lo
+                        clipped += 1
+                    elif q > hi:
+                        q = hi
+                        clipped += 1
+                    v = q * lsb
+                acc[n0 + j, col_out[c]] += wk * col_w[c] * v
+    counts[0] += nb * k_tot * ncol
+    counts[1] += clipped

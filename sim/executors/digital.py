@@ -1,0 +1,173 @@
+"""Dense and element-wise layers on the digital unit (float32), with MAC/ALU/buffer events.
+
+The unit has ``hw.digital.macs_per_cycle`` lanes, used for MACs and element-wise ALU operations alike.
+Weights live in an on-chip SRAM ("weight_sram"); activations stream through the buffer (32-bit words).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from codesign.sim.executors import register
+from codesign.sim.executors.base import Executor, LayerCost
+from codesign.sim.layer_schema import _pair
+from codesign.sim.ops import im2col
+
+
+class _Digital(Executor):
+    def _cost(self, events: dict[tuple[str, str], float], lane_ops: float, weight_words: int = 0) -> LayerCost:
+        c = LayerCost(self.layer.name, self.layer.type, "digital")
+        n_in = sum(int(np.prod(s)) for s in self.in_shapes)
+        n_out = int(np.prod(self.out_shape))
+        for (comp, act), cnt in events.items():
+            if cnt:
+                c.add_event(comp, act, cnt)
+        if self.layer.type != "flatten":  # flatten is a view: no data movement
+            c.add_event("buffer", "read", n_in + weight_words)
+            c.add_event("buffer", "write", n_out)
+        lanes = max(1, int(self.hw.digital.macs_per_cycle))
+        c.cycles = float(math.ceil(lane_ops / lanes))
+        dig = self.tech["digital"]
+        c.area_mm2 = {"digital_unit": lanes * dig.get("fp32_mac_area_um2") * 1e-6}
+        if weight_words:
+            s = self.tech["lut"]
+            c.area_mm2["weight_sram"] = weight_words * 32 * s.get("cell_area_um2") / s.get("array_efficiency") * 1e-6
+        c.mapping = {"lanes": lanes}
+        return c
+
+
+@register("conv2d", "digital")
+class Conv2d(_Digital):
+    def cost(self) -> LayerCost:
+        a = self.layer.attrs
+        co, oh, ow = self.out_shape
+        kh, kw = _pair(a["kernel_size"])
+        macs = co * oh * ow * (int(a["in_channels"]) // int(a["groups"])) * kh * kw
+        bias = co * oh * ow if "bias" in self.layer.arrays else 0
+        return self._cost({("mac", "fp32"): macs, ("alu", "fp32_add"): bias}, macs + bias,
+                          int(self.layer.arrays["weight"].size))
+
+    def forward(self, xs):
+        a = self.layer.attrs
+        x = np.asarray(xs[0], dtype=np.float32)
+        n = x.shape[0]
+        g = int(a["groups"])
+        w = np.asarray(self.layer.arrays["weight"], dtype=np.float32)
+        co = w.shape[0]
+        cig, cog = x.shape[1] // g, co // g
+        outs = []
+        for gi in range(g):
+            cols = im2col(x[:, gi * cig:(gi + 1) * cig], a["kernel_size"], a["stride"], a["padding"])
+            wg = w[gi * cog:(gi + 1) * cog].reshape(cog, -1)
+            outs.append(cols @ wg.T)  # N, P, cog
+        y = np.concatenate(outs, axis=2) if g > 1 else outs[0]
+        if "bias" in self.layer.arrays:
+            y = y + np.asarray(self.layer.arrays["bias"], dtype=np.float32)
+        return np.ascontiguousarray(y.transpose(0, 2, 1)).reshape(n, *self.out_shape)
+
+
+@register("linear", "digital")
+class Linear(_Digital):
+    def cost(self) -> LayerCost:
+        w = self.layer.arrays["weight"]
+        out = w.shape[0]
+        bias = out if "bias" in self.layer.arrays else 0
+        return self._cost({("mac", "fp32"): w.size, ("alu", "fp32_add"): bias}, w.size + bias, int(w.size))
+
+    def forward(self, xs):
+        y = np.asarray(xs[0], dtype=np.float32) @ np.asarray(self.layer.arrays["weight"], dtype=np.float32).T
+        if "bias" in self.layer.arrays:
+            y = y + np.asarray(self.layer.arrays["bias"], dtype=np.float32)
+        return y
+
+
+@register("batchnorm2d", "digital")
+class BatchNorm2d(_Digital):
+    def cost(self) -> LayerCost:
+        n = int(np.prod(self.out_shape))
+        return self._cost({("alu", "fp32_mult"): n, ("alu", "fp32_add"): n}, 2 * n, 2 * int(self.out_shape[0]))
+
+    def forward(self, xs):
+        s = np.asarray(self.layer.arrays["scale"], dtype=np.float32)[None, :, None, None]
+        b = np.asarray(self.layer.arrays["shift"], dtype=np.float32)[None, :, None, None]
+        x = np.asarray(xs[0], dtype=np.float32)
+        if x.ndim == 2:
+            s, b = s[:, :, 0, 0], b[:, :, 0, 0]
+        return x * s + b
+
+
+@register("relu", "digital")
+class ReLU(_Digital):
+    def cost(self) -> LayerCost:
+        n = int(np.prod(self.out_shape))
+        return self._cost({("alu", "compare"): n}, n)
+
+    def forward(self, xs):
+        return np.maximum(np.asarray(xs[0], dtype=np.float32), np.float32(0))
+
+
+class _Pool(_Digital):
+    def _kk(self) -> int:
+        kh, kw = _pair(self.layer.attrs["kernel_size"])
+        return kh * kw
+
+    def _windows(self, x, pad_value):
+        a = self.layer.attrs
+        n, c = x.shape[:2]
+        cols = im2col(x.reshape(n * c, 1, *x.shape[2:]), a["kernel_size"], a["stride"], a["padding"], pad_value)
+        return cols.reshape(n, c, -1, cols.shape[-1])
+
+
+@register("maxpool2d", "digital")
+class MaxPool2d(_Pool):
+    def cost(self) -> LayerCost:
+        n = int(np.prod(self.out_shape))
+        return self._cost({("alu", "compare"): n * (self._kk() - 1)}, n * (self._kk() - 1))
+
+    def forward(self, xs):
+        x = np.asarray(xs[0], dtype=np.float32)
+        return self._windows(x, -np.inf).max(axis=3).reshape(x.shape[0], *self.out_shape)
+
+
+@register("avgpool2d", "digital")
+class AvgPool2d(_Pool):
+    def cost(self) -> LayerCost:
+        n = int(np.prod(self.out_shape))
+        return self._cost({("alu", "fp32_add"): n * (self._kk() - 1), ("alu", "fp32_mult"): n}, n * self._kk())
+
+    def forward(self, xs):
+        x = np.asarray(xs[0], dtype=np.float32)
+        s = self._windows(x, 0.0).sum(axis=3, dtype=np.float32) / np.float32(self._kk())
+        return s.reshape(x.shape[0], *self.out_shape)
+
+
+@register("global_avgpool", "digital")
+class GlobalAvgPool(_Digital):
+    def cost(self) -> LayerCost:
+        c, h, w = self.in_shapes[0]
+        return self._cost({("alu", "fp32_add"): c * (h * w - 1), ("alu", "fp32_mult"): c}, c * h * w)
+
+    def forward(self, xs):
+        return np.asarray(xs[0], dtype=np.float32).mean(axis=(2, 3), dtype=np.float32)
+
+
+@register("flatten", "digital")
+class Flatten(_Digital):
+    def cost(self) -> LayerCost:
+        return self._cost({}, 0)
+
+    def forward(self, xs):
+        x = np.asarray(xs[0])
+        return x.reshape(x.shape[0], -1)
+
+
+@register("add", "digital")
+class Add(_Digital):
+    def cost(self) -> LayerCost:
+        n = int(np.prod(self.out_shape))
+        return self._cost({("alu", "fp32_add"): n}, n)
+
+    def forward(self, xs):
+        return np.asarray(xs[0], dtype=np.float32) + np.asarray(xs[1], dtype=np.float32)

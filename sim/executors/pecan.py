@@ -1,0 +1,172 @@
+"""PECAN layers. Distance mode on "cam": L1 nearest-prototype search on MCAM/TCAM arrays, LUTs in
+SRAM, accumulation adders. Both modes on "digital": similarity on the MAC unit (a CAM cannot compute
+the dot products of angle mode). Arithmetic exactly as docs/format.md (bit-exact with PyTorch)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from codesign.cam.kernels import lut_accumulate, pecan_dot_search, pecan_l1_search
+from codesign.sim.executors import register
+from codesign.sim.executors.base import Executor, LayerCost
+from codesign.sim.mapping import map_pecan, positions_of
+from codesign.sim.ops import im2col, lut_output, quantize
+
+
+class _PecanBase(Executor):
+    def _vectors(self, x: np.ndarray) -> np.ndarray:
+        """Input batch -> quantized im2col vectors int32[N, P, D*d]."""
+        a = self.layer.attrs
+        if self.layer.type == "pecan_conv2d":
+            cols = im2col(np.asarray(x, dtype=np.float32), a["kernel_size"], a["stride"], a["padding"])
+        else:
+            cols = np.asarray(x, dtype=np.float32)[:, None, :]
+        return quantize(cols, a)
+
+    def _finish(self, acc: np.ndarray, n: int, p: int) -> np.ndarray:
+        y = lut_output(acc, self.layer.attrs, self.layer.arrays["bias"]).reshape(n, p, -1)
+        if self.layer.type == "pecan_conv2d":
+            return np.ascontiguousarray(y.transpose(0, 2, 1)).reshape(n, *self.out_shape)
+        return y[:, 0, :]
+
+    def winners(self, q: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def forward(self, xs: list[np.ndarray]) -> np.ndarray:
+        q = self._vectors(xs[0])
+        n, p, width = q.shape
+        flat = np.ascontiguousarray(q.reshape(n * p, width))
+        win = self.winners(flat)
+        lut = np.ascontiguousarray(self.layer.arrays["lut"], dtype=np.int32)
+        acc = lut_accumulate(win, lut)
+        return self._finish(acc, n, p)
+
+    def _protos(self) -> np.ndarray:
+        return np.ascontiguousarray(self.layer.arrays["prototypes"], dtype=np.int32)
+
+    def _common_events(self, c: LayerCost, P: int, D: int, d: int, out: int, words: int) -> None:
+        """Quantize inputs, LUT reads, accumulation, output scaling, buffer traffic (both targets)."""
+        b = int(self.layer.attrs["act_bits"])
+        c.add_event("buffer", "read", P * math.ceil(D * d * b / 32))
+        c.add_event("quantizer", "scale", P * D * d)
+        c.add_event("quantizer", "clip", P * D * d)
+        c.add_event("lut_sram", "read", P * D * words)
+        c.add_event("accumulator", "add", P * (D - 1) * out)
+        c.add_event("scaler", "mult", P * out)
+        c.add_event("scaler", "add", P * out)
+        c.add_event("buffer", "write", P * out)
+
+    def _lut_area_mm2(self, lut_bits_total: int) -> float:
+        s = self.tech["lut"]
+        return lut_bits_total * s.get("cell_area_um2") / s.get("array_efficiency") * 1e-6
+
+
+@register("pecan_linear", "cam")
+@register("pecan_conv2d", "cam")
+class PecanCam(_PecanBase):
+    """PECAN-D on CAM arrays: one search per (position, array), WTA per array, merge, LUT, adders."""
+
+    def _check_mode(self) -> None:
+        if self.layer.attrs["mode"] != "distance":
+            raise ValueError(
+                f"layer {self.layer.name!r}: PECAN mode {self.layer.attrs['mode']!r} cannot run on a CAM "
+                "(dot products); route it to 'digital' (HardwareConfig.targets) or use mode 'distance'"
+            )
+
+    def mapping(self):
+        cam = self.tech["cam"]
+        word = int(self.tech["lut"].get("word_bits"))
+        return map_pecan(self.layer.attrs, self.out_shape, self.hw.cam, int(cam.get("bits_per_cell")), word)
+
+    def winners(self, q: np.ndarray) -> np.ndarray:
+        self._check_mode()
+        m = self.mapping()
+        # tiles in value units: a column tile holds cols // cells_per_value whole values
+        col_vals = max(1, m.cols // m.cells_per_value)
+        return pecan_l1_search(q, self._protos(), m.rows, col_vals)
+
+    def cost(self) -> LayerCost:
+        self._check_mode()
+        m = self.mapping()
+        hw = self.hw
+        clk = float(hw.clock_ghz)
+        arr = self.tech.cam_array()
+        P, D, K, out = m.positions, m.num_subspaces, m.num_prototypes, m.out_features
+        c = LayerCost(self.layer.name, self.layer.type, "cam", mapping=m.to_dict())
+        c.add_event("cam_array", "search", P * m.arrays)
+        c.add_event("cam_periphery", "sense", P * m.arrays)
+        c.add_event("interconnect", "transfer", P * m.arrays)
+        if m.col_tiles > 1:  # per-row partial distances read out, added, then a digital WTA
+            c.add_event("merge", "add", P * D * K * (m.col_tiles - 1))
+            c.add_event("merge", "compare", P * D * (K - 1))
+        elif m.row_tiles > 1:  # each array's WTA winner + distance compared across row tiles
+            c.add_event("merge", "compare", P * D * (m.row_tiles - 1))
+        self._common_events(c, P, D, m.subvector_dim, out, m.lut_words_per_entry)
+        adders = max(1, int(hw.cam.adders))
+        merge_cyc = 0
+        if m.col_tiles > 1:
+            merge_cyc = math.ceil(D * K * (m.col_tiles - 1) / adders) + math.ceil(math.log2(max(K, 2)))
+        elif m.row_tiles > 1:
+            merge_cyc = math.ceil(math.log2(m.row_tiles))
+        s_search = m.search_rounds * math.ceil(arr.search_latency_ns() * clk) + merge_cyc
+        s_lut = math.ceil(D * m.lut_words_per_entry / max(1, int(hw.cam.lut_banks))) * math.ceil(
+            self.tech["lut"].get("access_latency_ns") * clk)
+        s_acc = math.ceil(max(D - 1, 0) * out / adders) + math.ceil(out / adders)
+        stages = [s_search, s_lut, s_acc]
+        c.cycles = float(P * max(stages) + sum(stages) - max(stages))  # pipelined over positions
+        c.area_mm2 = {
+            "cam_array": m.arrays * arr.area_mm2(),
+            "lut_sram": self._lut_area_mm2(m.lut_bits_total),
+            "accumulator": adders * self.tech["digital"].get("int32_adder_area_um2") * 1e-6,
+        }
+        c.utilization = m.utilization
+        c.mapping["stage_cycles"] = {"search": s_search, "lut": s_lut, "accumulate": s_acc}
+        return c
+
+
+@register("pecan_linear", "digital")
+@register("pecan_conv2d", "digital")
+class PecanDigital(_PecanBase):
+    """PECAN on the digital unit: int8 MACs (angle) or subtract/abs/add (distance) + argmax."""
+
+    def winners(self, q: np.ndarray) -> np.ndarray:
+        if self.layer.attrs["mode"] == "angle":
+            return pecan_dot_search(q, self._protos())
+        return pecan_l1_search(q, self._protos(), 1 << 30, 1 << 30)
+
+    def cost(self) -> LayerCost:
+        a = self.layer.attrs
+        hw = self.hw
+        D, K, d = int(a["num_subspaces"]), int(a["num_prototypes"]), int(a["subvector_dim"])
+        out = int(self.out_shape[0])
+        P = positions_of(self.out_shape)
+        lanes = max(1, int(hw.digital.macs_per_cycle))
+        words = math.ceil(out * int(a["lut_bits"]) / int(self.tech["lut"].get("word_bits")))
+        c = LayerCost(self.layer.name, self.layer.type, "digital")
+        if a["mode"] == "angle":
+            c.add_event("mac", "int8", P * D * K * d)
+            c.add_event("alu", "fp32_mult", P * D * K)  # divide by the stored prototype norm
+            sim_ops = P * D * K * d + P * D * K
+        else:
+            c.add_event("alu", "int_add", P * D * K * d * 2)  # |q - p| and the running sum
+            sim_ops = P * D * K * d * 2
+        c.add_event("alu", "compare", P * D * (K - 1))
+        self._common_events(c, P, D, d, out, words)
+        s_sim = math.ceil((sim_ops + P * D * (K - 1)) / P / lanes)
+        s_lut = math.ceil(D * words / max(1, int(hw.cam.lut_banks))) * math.ceil(
+            self.tech["lut"].get("access_latency_ns") * float(hw.clock_ghz))
+        s_acc = math.ceil(max(D - 1, 0) * out / lanes) + math.ceil(out / lanes)
+        stages = [s_sim, s_lut, s_acc]
+        c.cycles = float(P * max(stages) + sum(stages) - max(stages))
+        lut = self.tech["lut"]
+        proto_bits = D * K * d * int(a["act_bits"])
+        c.area_mm2 = {
+            "lut_sram": self._lut_area_mm2(D * K * out * int(a["lut_bits"])),
+            "weight_sram": proto_bits * lut.get("cell_area_um2") / lut.get("array_efficiency") * 1e-6,
+            "digital_unit": lanes * self.tech["digital"].get("fp32_mac_area_um2") * 1e-6,
+        }
+        c.utilization = 1.0
+        c.mapping = {"positions": P, "lanes": lanes, "mode": a["mode"], "stage_cycles": dict(zip(("similarity", "lut", "accumulate"), stages))}
+        return c
