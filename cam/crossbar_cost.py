@@ -18,7 +18,7 @@ from codesign.cam.adc import adc_area_um2, adc_energy_pj
 from codesign.cam.crossbar import CrossbarParams, TilePlan
 
 EVENT_KEYS = (("dac", "convert"), ("xbar", "cell_read"), ("adc", "convert"), ("sample_hold", "hold"),
-              ("shift_add", "op"), ("accumulator", "add"))
+              ("shift_add", "op"), ("xbar_accum", "add"))
 
 
 @dataclass
@@ -42,7 +42,7 @@ def action_energy_pj(tech: Any, p: CrossbarParams) -> dict[tuple[str, str], floa
         ("adc", "convert"): adc_energy_pj(tech, adc_bits),
         ("sample_hold", "hold"): tech.get("sample_hold_energy_pj"),
         ("shift_add", "op"): tech.get("shift_add_energy_pj"),
-        ("accumulator", "add"): tech.get("shift_add_energy_pj"),
+        ("xbar_accum", "add"): tech.get("shift_add_energy_pj"),
     }
 
 
@@ -76,7 +76,7 @@ def plan_cost(plan: TilePlan, p: CrossbarParams, tech: Any, vectors: float = 1.0
         ev[("adc", "convert")] += c * k
         ev[("sample_hold", "hold")] += c * k
         ev[("shift_add", "op")] += c * k
-        ev[("accumulator", "add")] += o
+        ev[("xbar_accum", "add")] += o
         t_cycle = max(t_cycle, t_read, math.ceil(c / n_adc) * t_adc)
     ev = {key: v * vectors for key, v in ev.items()}
     rounds = math.ceil(len(plan.tiles) / p.parallel_tiles)

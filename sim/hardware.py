@@ -41,6 +41,14 @@ class CrossbarConfig:
     prog_noise_sigma: float = 0.0
     parallel_tiles: int = 64
     ideal: bool = False
+    #: activation bits fed bit-serially (sign cycle added for signed inputs)
+    input_bits: int = 8
+    #: ADC full scale as a fraction of the largest possible column current (<1: finer LSB, clipping)
+    adc_range: float = 1.0
+    #: seed of the programming noise (each layer derives its own from it and its name)
+    seed: int = 0
+    #: grouped/depthwise conv mapping: "packed" (groups share tiles, block-diagonal) or "dense"
+    group_mapping: str = "packed"
 
 
 @dataclass
