@@ -1,0 +1,66 @@
+"""``codesign simulate MODEL.h5``: per-layer cost table, accuracy/golden check, JSON + plots."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("simulate", help="simulate an exported model on CAM/digital hardware",
+                       description="Load an HDF5 model (docs/format.md), map it onto the configured hardware, "
+                       "print per-layer cycles/latency/energy/area, check the golden vectors, score the test "
+                       "set, and write report.json, report.h5 and PNG plots to the output folder.")
+    p.add_argument("model", type=Path, help="HDF5 model file written by the exporter")
+    p.add_argument("--tech", default=None, help="CAM technology file in data/tech (e.g. fefet_mcam, sram_tcam)")
+    p.add_argument("--cam-rows", type=int, default=None, help="rows (stored prototypes) per CAM array")
+    p.add_argument("--cam-cols", type=int, default=None, help="cells per CAM row")
+    p.add_argument("--parallel-arrays", type=int, default=None, help="CAM arrays searched concurrently")
+    p.add_argument("--macs-per-cycle", type=int, default=None, help="lanes of the digital MAC/ALU unit")
+    p.add_argument("--clock-ghz", type=float, default=None, help="clock frequency in GHz")
+    p.add_argument("--limit", type=int, default=None, help="evaluate only the first N test inputs")
+    p.add_argument("--batch-size", type=int, default=256, help="functional-simulation batch size")
+    p.add_argument("--cost-only", action="store_true", help="analytic costs only, no functional run")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("-o", "--out", type=Path, default=Path("results/simulate"), help="output folder")
+    p.set_defaults(func=_simulate)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from codesign.cam.technology import load_technology
+    from codesign.sim.engine import Simulator
+    from codesign.sim.hardware import HardwareConfig
+
+    hw = HardwareConfig()
+    if args.tech:
+        hw.cam.technology = args.tech
+        hw.cam.bits_per_cell = int(load_technology(args.tech).get("bits_per_cell"))
+    for attr, val in (("rows", args.cam_rows), ("cols", args.cam_cols), ("parallel_arrays", args.parallel_arrays)):
+        if val is not None:
+            if val < 1:
+                raise ValueError(f"--cam-{attr.replace('_', '-')}: {val}; expected a positive integer")
+            setattr(hw.cam, attr, val)
+    if args.macs_per_cycle is not None:
+        hw.digital.macs_per_cycle = args.macs_per_cycle
+    if args.clock_ghz is not None:
+        hw.clock_ghz = args.clock_ghz
+    sim = Simulator(args.model, hw=hw)
+    console = Console(width=max(Console().width, 130))
+    if args.cost_only:
+        rep = sim.cost()
+    else:
+        ev = sim.evaluate(limit=args.limit, batch_size=args.batch_size, progress=not args.no_progress)
+        rep = ev.report
+        line = f"{ev.which}: {ev.n} inputs, accuracy {ev.accuracy:.4f}" if ev.accuracy is not None else ""
+        if ev.golden_match is not None:
+            line += f"; golden predictions matched {ev.golden_match:.2%}, max |logit diff| {ev.golden_max_abs_diff:.3g}"
+        console.print(line)
+    rep.print_table(console)
+    console.print(f"total per inference: {rep.total_energy_pj:,.1f} pJ, {rep.latency_ns:,.1f} ns, "
+                  f"{rep.area_mm2:.4f} mm² (CAM: {hw.cam.technology} {hw.cam.rows}x{hw.cam.cols})")
+    args.out.mkdir(parents=True, exist_ok=True)
+    files = [rep.write_json(args.out / "report.json"), rep.write_hdf5(args.out / "report.h5"), *rep.plot(args.out)]
+    console.print("wrote " + ", ".join(str(f) for f in files))
+    return 0
