@@ -2,7 +2,7 @@
 
 Stable API (reused by other areas; do not change signatures)::
 
-    make_shapes_dataset(n_train, n_test, seed=0, noise=0.10) -> (xtr, ytr, xte, yte)
+    make_shapes_dataset(n_train, n_test, seed=0, noise=0.05) -> (xtr, ytr, xte, yte)
     load_cifar10_pickles(directory) -> (xtr, ytr, xte, yte)
     SHAPES_CLASSES  # tuple of the 10 class names, index = label
 
@@ -12,9 +12,9 @@ test come from independent streams spawned from ``seed``.
 
 shapes10 generation (one image): a random background (base colour + low-frequency linear
 gradient), 0–2 small distractor blobs, one foreground object of the class drawn with
-anti-aliased edges (signed-distance masks) at a random centre (±6 px), size (radius 6–12 px),
+anti-aliased edges (signed-distance masks) at a random centre (±4 px), size (radius 8–12 px),
 rotation (classes 5/6 only ±15° so "plus" and "x-cross" stay distinct), with a random colour
-whose contrast to the background is 0.15–0.6 per image, then Gaussian pixel noise (σ =
+whose contrast to the background is 0.4–0.8 per image, then Gaussian pixel noise (σ =
 ``noise``) and clipping to [0, 1]. Classes: 0 disc, 1 ring, 2 square, 3 square frame,
 4 triangle, 5 plus, 6 x-cross, 7 striped disc, 8 checkered disc, 9 crescent. A small CNN
 reaches roughly 85–95 % test accuracy (not 100 %): low contrast, noise, distractors and
@@ -80,9 +80,9 @@ def _sdf(cls: np.ndarray, u: np.ndarray, v: np.ndarray, r: np.ndarray, rng: np.r
 def _generate(labels: np.ndarray, rng: np.random.Generator, noise: float) -> np.ndarray:
     n = len(labels)
     yy, xx = np.mgrid[0:_SIZE, 0:_SIZE].astype(np.float32) + 0.5
-    cx = (_SIZE / 2 + rng.uniform(-6, 6, n)).astype(np.float32)[:, None, None]
-    cy = (_SIZE / 2 + rng.uniform(-6, 6, n)).astype(np.float32)[:, None, None]
-    r = rng.uniform(6.0, 12.0, n).astype(np.float32)
+    cx = (_SIZE / 2 + rng.uniform(-4, 4, n)).astype(np.float32)[:, None, None]
+    cy = (_SIZE / 2 + rng.uniform(-4, 4, n)).astype(np.float32)[:, None, None]
+    r = rng.uniform(8.0, 12.0, n).astype(np.float32)
     theta = rng.uniform(-np.pi, np.pi, n)
     theta = np.where((labels == 5) | (labels == 6), rng.uniform(-np.pi / 12, np.pi / 12, n), theta)
     theta = theta + np.where(labels == 6, np.pi / 4, 0.0)
@@ -94,14 +94,14 @@ def _generate(labels: np.ndarray, rng: np.random.Generator, noise: float) -> np.
     bg = rng.uniform(0.15, 0.85, (n, 3, 1, 1))
     grad = rng.normal(0, 0.15, (n, 3, 2, 1, 1))
     bg = bg + grad[:, :, 0] * (xx / _SIZE - 0.5) + grad[:, :, 1] * (yy / _SIZE - 0.5)
-    contrast = rng.uniform(0.15, 0.6, (n, 1, 1, 1))
+    contrast = rng.uniform(0.4, 0.8, (n, 1, 1, 1))
     direction = rng.normal(size=(n, 3, 1, 1))
     direction /= np.linalg.norm(direction, axis=1, keepdims=True) / np.sqrt(3)
     fg = np.clip(bg.mean(axis=(2, 3), keepdims=True) + contrast * direction, 0.0, 1.0)
     img = bg * (1 - alpha[:, None]) + fg * alpha[:, None]
 
-    for _ in range(2):  # distractor blobs (radius 1.5–3 px), each present with p = 0.5
-        on = rng.random(n) < 0.5
+    for _ in range(2):  # distractor blobs (radius 1.5–3 px), each present with p = 0.3
+        on = rng.random(n) < 0.3
         bx = rng.uniform(0, _SIZE, n)[:, None, None]
         by = rng.uniform(0, _SIZE, n)[:, None, None]
         br = rng.uniform(1.5, 3.0, n)[:, None, None]
@@ -113,7 +113,7 @@ def _generate(labels: np.ndarray, rng: np.random.Generator, noise: float) -> np.
     return np.clip(img, 0.0, 1.0).astype(np.float32)
 
 
-def make_shapes_dataset(n_train: int, n_test: int, seed: int = 0, noise: float = 0.10):
+def make_shapes_dataset(n_train: int, n_test: int, seed: int = 0, noise: float = 0.05):
     """Procedural 10-class 32×32 colour task; returns (xtr, ytr, xte, yte), float32 NCHW in [0, 1]."""
     if n_train < 0 or n_test < 0:
         raise DataError(f"make_shapes_dataset: n_train/n_test must be >= 0, got {n_train}/{n_test}")
