@@ -1,0 +1,120 @@
+"""Crossbar array model: ideal = matmul, ADC bits, noise determinism, tiling invariance, cost scaling."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from codesign.cam.adc import ADCSpec, adc_energy_pj
+from codesign.cam.crossbar import CrossbarError, CrossbarParams, TilePlan, mvm, plan_dense, program
+from codesign.cam.crossbar_cost import plan_cost
+from codesign.cam.technology import TechnologyError, load_technology
+
+TECH = load_technology("reram_1t1r")
+
+
+def _run(p, w, x, seed=0):
+    plan = TilePlan(w.shape[1], w.shape[0], plan_dense(w.shape[0], w.shape[1], p))
+    return mvm(program(plan, w, p, np.random.default_rng(seed)), x)
+
+
+@pytest.fixture
+def wx():
+    rng = np.random.default_rng(1)
+    return rng.normal(size=(24, 200)), rng.normal(size=(16, 200))
+
+
+def test_ideal_equals_matmul(wx):
+    w, x = wx
+    y = _run(CrossbarParams(rows=64, cols=64, ideal=True), w, x)
+    ref = x @ w.T
+    assert np.allclose(y, ref, rtol=1e-10, atol=1e-10 * np.abs(ref).max())
+
+
+def test_quantized_weights_inputs_exact_with_lossless_adc(wx):
+    """Integer codes, G_min = 0, enough ADC bits: crossbar = integer matmul of the codes exactly."""
+    w, x = wx
+    p = CrossbarParams(rows=64, cols=64, adc_bits=16, g_min_us=0.0)
+    y = _run(p, w, x)
+    y_noadc = _run(CrossbarParams(rows=64, cols=64, adc_bits=None, g_min_us=0.0), w, x)
+    assert np.allclose(y, y_noadc, rtol=1e-12, atol=1e-12)
+    assert np.abs(y - x @ w.T).max() < 0.05 * np.abs(x @ w.T).max()  # 8-bit weight/input quantization
+
+
+def test_adc_bits_reduce_error_monotonically(wx):
+    w, x = wx
+    ref = x @ w.T
+    errs = [np.sqrt(np.mean((_run(CrossbarParams(rows=64, cols=64, adc_bits=b), w, x) - ref) ** 2))
+            for b in (4, 6, 8, 10, 12)]
+    assert all(a > b for a, b in zip(errs, errs[1:])), errs
+
+
+def test_noise_determinism(wx):
+    w, x = wx
+    p0 = CrossbarParams(rows=64, cols=64)
+    assert np.array_equal(_run(p0, w, x, seed=1), _run(p0, w, x, seed=2))  # sigma 0: seed irrelevant
+    p = CrossbarParams(rows=64, cols=64, prog_noise_sigma=0.05)
+    a, b, c = _run(p, w, x, seed=3), _run(p, w, x, seed=3), _run(p, w, x, seed=4)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    ref = x @ w.T
+    e_lo = np.abs(_run(CrossbarParams(rows=64, cols=64, prog_noise_sigma=0.01, adc_bits=None), w, x) - ref).mean()
+    e_hi = np.abs(_run(CrossbarParams(rows=64, cols=64, prog_noise_sigma=0.1, adc_bits=None), w, x) - ref).mean()
+    assert e_hi > e_lo
+
+
+@pytest.mark.parametrize("ideal", [True, False])
+def test_many_tiles_equal_one_tile(wx, ideal):
+    w, x = wx
+    kw = dict(ideal=True) if ideal else dict(adc_bits=None, g_min_us=0.0)
+    big = CrossbarParams(rows=256, cols=512, **kw)
+    small = CrossbarParams(rows=16, cols=16, **kw)
+    plan_small = TilePlan(200, 24, plan_dense(24, 200, small))
+    assert len(plan_small.tiles) > 50
+    y1, y2 = _run(big, w, x), _run(small, w, x)
+    assert np.allclose(y1, y2, rtol=1e-10, atol=1e-10 * np.abs(y1).max())
+
+
+def test_cost_scales_with_shape():
+    p = CrossbarParams(rows=128, cols=128)
+    c1 = plan_cost(TilePlan(128, 16, plan_dense(16, 128, p)), p, TECH)
+    c2 = plan_cost(TilePlan(256, 16, plan_dense(16, 256, p)), p, TECH)
+    c3 = plan_cost(TilePlan(256, 32, plan_dense(32, 256, p)), p, TECH)
+    assert (c1.tiles, c2.tiles, c3.tiles) == (1, 2, 4)
+    k = p.cycles(True)
+    assert c1.events[("adc", "convert")] == 16 * 8 * k  # 16 outputs x 4 slices x 2 polarities x cycles
+    assert c2.events[("adc", "convert")] == 2 * c1.events[("adc", "convert")]
+    assert c3.events[("xbar", "cell_read")] == 4 * c1.events[("xbar", "cell_read")]
+    assert c3.area_mm2["adc"] == pytest.approx(4 * c1.area_mm2["adc"])
+    c1b = plan_cost(TilePlan(128, 16, plan_dense(16, 128, p)), p, TECH, vectors=10)
+    assert c1b.latency_ns == pytest.approx(10 * c1.latency_ns)
+    assert c1.utilization == pytest.approx(1.0)
+
+
+def test_adc_model():
+    a = ADCSpec(4, 30.0)
+    assert a.convert(1000.0) == pytest.approx(15 * 2.0)  # clipped at the top code
+    assert ADCSpec(8, 100.0, integer_currents=True).convert(37.0) == 37.0  # lossless
+    assert ADCSpec(None, 1.0).convert(3.3) == 3.3
+    assert adc_energy_pj(TECH, 8) == pytest.approx(1.6667, rel=1e-3)
+    assert adc_energy_pj(TECH, 4) < adc_energy_pj(TECH, 6) < adc_energy_pj(TECH, 12)
+
+
+def test_bad_params_and_tech(tmp_path, monkeypatch):
+    with pytest.raises(CrossbarError):
+        CrossbarParams(adc_bits=1)
+    with pytest.raises(CrossbarError, match="cell_bits_max"):
+        CrossbarParams.from_tech(TECH, cell_bits=4)
+    raw = json.loads(TECH.path.read_text())
+    del raw["params"]["g_min_us"]["source"]
+    (tmp_path / "bad_xbar.json").write_text(json.dumps(raw))
+    monkeypatch.setenv("CODESIGN_TECH_DIR", str(tmp_path))
+    with pytest.raises(TechnologyError, match="g_min_us/source"):
+        load_technology("bad_xbar")
+    raw = json.loads(TECH.path.read_text())
+    del raw["params"]["dac_energy_pj"]
+    (tmp_path / "bad2.json").write_text(json.dumps(raw))
+    from codesign.cam.crossbar_cost import action_energy_pj
+    with pytest.raises(TechnologyError, match="dac_energy_pj"):
+        action_energy_pj(load_technology("bad2"), CrossbarParams())
