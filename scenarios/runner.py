@@ -90,9 +90,8 @@ def simulate_variant(model_path: Path, hw: Any, outdir: Path, *, progress: bool 
 
     spec = read_model(model_path)
     sim = Simulator(spec, hw=hw)
-    ev = sim.evaluate(which="testset")
-    gold = sim.evaluate(which="golden")
-    rep = sim.cost()
+    ev = sim.evaluate(which="testset", progress=progress)
+    rep = ev.report
     outdir.mkdir(parents=True, exist_ok=True)
     rep.write_json(outdir / "report.json")
     plots = rep.plot(outdir)
@@ -100,8 +99,8 @@ def simulate_variant(model_path: Path, hw: Any, outdir: Path, *, progress: bool 
     return {
         "model": spec.name,
         "sim_accuracy": float(ev.accuracy),
-        "golden_prediction_match": float(gold.prediction_match),
-        "golden_max_abs_logit_diff": float(gold.max_abs_logit_diff),
+        "golden_prediction_match": float(ev.golden_match),
+        "golden_max_abs_logit_diff": float(ev.golden_max_abs_diff),
         "energy_pj": float(rep.total_energy_pj),
         "latency_ns": float(rep.latency_ns),
         "area_mm2": float(rep.area_mm2),
