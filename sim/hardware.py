@@ -14,12 +14,12 @@ from typing import Any
 
 @dataclass
 class CamConfig:
-    """CAM arrays for prototype search. ``technology`` names a file in ``data/tech``."""
+    """CAM arrays for prototype search. ``technology`` names a file in ``data/tech``; the bits per
+    cell are a property of the technology (e.g. ``fefet_mcam`` 3-bit, ``fefet_mcam_2bit``, ``sram_tcam`` 1-bit)."""
 
     technology: str = "fefet_mcam"
     rows: int = 64
     cols: int = 64
-    bits_per_cell: int = 3
     parallel_arrays: int = 16
     lut_technology: str = "sram_lut"
     #: independent LUT SRAM banks (64-bit word each per cycle) and accumulator adders per CAM layer

@@ -135,7 +135,7 @@ def test_cost_report_consistency_and_scaling():
     assert conv.events[("lut_sram", "read")] == 64 * 2 * m["lut_words_per_entry"]
     big = Simulator(spec, HardwareConfig(cam=CamConfig(rows=128, cols=128))).cost()
     assert big.layers[0].energy_pj["cam_array"] == pytest.approx(4 * conv.energy_pj["cam_array"])
-    tcam = Simulator(spec, HardwareConfig(cam=CamConfig(technology="sram_tcam", bits_per_cell=1))).cost()
+    tcam = Simulator(spec, HardwareConfig(cam=CamConfig(technology="sram_tcam"))).cost()
     assert tcam.layers[0].mapping["cells_per_value"] == 15  # 4-bit values as thermometer codes
     assert tcam.total_energy_pj > rep.total_energy_pj
 

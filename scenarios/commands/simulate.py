@@ -31,16 +31,17 @@ def _simulate(args: argparse.Namespace) -> int:
 
     from codesign.cam.technology import load_technology
     from codesign.sim.engine import Simulator
+    from codesign.scenarios.cli import CodesignError
     from codesign.sim.hardware import HardwareConfig
 
     hw = HardwareConfig()
     if args.tech:
         hw.cam.technology = args.tech
-        hw.cam.bits_per_cell = int(load_technology(args.tech).get("bits_per_cell"))
+        load_technology(args.tech)  # fail early, naming the file
     for attr, val in (("rows", args.cam_rows), ("cols", args.cam_cols), ("parallel_arrays", args.parallel_arrays)):
         if val is not None:
             if val < 1:
-                raise ValueError(f"--cam-{attr.replace('_', '-')}: {val}; expected a positive integer")
+                raise CodesignError(f"--cam-{attr.replace('_', '-')}: {val}; expected a positive integer")
             setattr(hw.cam, attr, val)
     if args.macs_per_cycle is not None:
         hw.digital.macs_per_cycle = args.macs_per_cycle
