@@ -283,7 +283,7 @@ def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: in
         cyc_w, k_mag = _cycle_weights(p, signed)
         kt = len(cyc_w)
         analog = p.nib is None
-        for t in prog.tiles:
+        for t in _bands(prog):
             lsb, lo, hi = t.adc.params()
             xb = np.zeros((block * kt, len(t.in_idx)))
             for n0 in range(0, n, block):
@@ -295,6 +295,20 @@ def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: in
         stats["adc_conversions"] = stats.get("adc_conversions", 0) + int(counts[0])
         stats["adc_clipped"] = stats.get("adc_clipped", 0) + int(counts[1])
     return acc * sx[:, None] * prog.w_scale[None, :]
+
+
+def _bands(prog: ProgrammedCrossbars) -> list[_ProgTile]:
+    """Tiles sharing the same rows (same inputs, same ADC) merged side by side: one plane build and
+    one current product per row band; numerically identical to tile-by-tile (columns are independent)."""
+    if getattr(prog, "_bands", None) is None:
+        groups: dict[tuple, list[_ProgTile]] = {}
+        for t in prog.tiles:
+            groups.setdefault((t.in_idx.tobytes(), t.adc), []).append(t)
+        prog._bands = [ts[0] if len(ts) == 1 else _ProgTile(
+            ts[0].in_idx, np.ascontiguousarray(np.concatenate([t.g for t in ts], axis=1)),
+            np.concatenate([t.col_out for t in ts]), np.concatenate([t.col_w for t in ts]), ts[0].adc)
+            for ts in groups.values()]
+    return prog._bands
 
 
 def with_ideal(p: CrossbarParams) -> CrossbarParams:
