@@ -142,3 +142,28 @@ def debut_factor_blocks(p_out: int, q_in: int, r: int, s: int, t: int, by: str =
         else:
             raise CrossbarError(f"debut_factor_blocks: by={by!r}; expected 'block' or 'diagonal'")
     return out
+
+
+def utilization_table(params: CrossbarParams | None = None) -> list[tuple[str, str, int, float]]:
+    """(layer, strategy, tiles, utilization) for depthwise/pointwise convs and a DeBut factor (docs table)."""
+    p = params or CrossbarParams()
+    rows = []
+    for c in (32, 256):
+        dw = {"in_channels": c, "out_channels": c, "kernel_size": [3, 3], "groups": c}
+        for s in STRATEGIES:
+            pl = plan_blocks(conv_blocks(dw), c * 9, c, p, s)
+            rows.append((f"depthwise 3x3, {c} ch", s, len(pl.tiles), pl.utilization(p)))
+        pw = {"in_channels": c, "out_channels": c, "kernel_size": [1, 1], "groups": 1}
+        pl = plan_blocks(conv_blocks(pw), c, c, p, "dense")
+        rows.append((f"pointwise 1x1, {c}->{c}", "dense", len(pl.tiles), pl.utilization(p)))
+    for by in ("block", "diagonal"):
+        for s in STRATEGIES:
+            pl = plan_blocks(debut_factor_blocks(256, 256, 2, 2, 16, by), 256, 256, p, s)
+            rows.append((f"DeBut (p,q,r,s,t)=(256,256,2,2,16) by {by}", s, len(pl.tiles), pl.utilization(p)))
+    return rows
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print("| layer | strategy | tiles | utilization |\n|---|---|---|---|")
+    for name, s, n, u in utilization_table():
+        print(f"| {name} | {s} | {n} | {u:.4f} |")
