@@ -146,6 +146,6 @@ def finetune(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int = 1
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
         losses.append(total / len(x))
     return losses

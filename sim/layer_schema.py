@@ -46,6 +46,8 @@ class LayerSchema:
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     n_inputs: int = 1
     extra_check: Callable[[Any, str], None] | None = None
+    #: datasets whose names/shapes follow from the layer (e.g. DeBut factor_0..): fn(layer, where)
+    dynamic_datasets: Callable[[Any, str], dict[str, tuple[str, Shape | None]]] | None = None
 
     def check(self, layer: Any, where: str) -> None:
         for key, kind in self.attrs.items():
@@ -70,9 +72,16 @@ class LayerSchema:
                 raise FormatError(f"{where}/{key}: missing dataset")
             shape = shape_fn(layer.attrs) if shape_fn is not None else None
             _check(np.asarray(arr), f"{where}/{key}", shape, kind)
-        unknown = set(layer.arrays) - set(self.datasets)
+        dynamic = self.dynamic_datasets(layer, where) if self.dynamic_datasets is not None else {}
+        for key, (kind, shape) in dynamic.items():
+            arr = layer.arrays.get(key)
+            if arr is None:
+                raise FormatError(f"{where}/{key}: missing dataset")
+            _check(np.asarray(arr), f"{where}/{key}", shape, kind)
+        unknown = set(layer.arrays) - set(self.datasets) - set(dynamic)
         if unknown:
-            raise FormatError(f"{where}: unexpected datasets {sorted(unknown)}; expected only {sorted(self.datasets)}")
+            expected = sorted(set(self.datasets) | set(dynamic))
+            raise FormatError(f"{where}: unexpected datasets {sorted(unknown)}; expected only {expected}")
         if self.extra_check is not None:
             self.extra_check(layer, where)
 
@@ -228,6 +237,48 @@ _PECAN_DATA = {
     "lut": ("i", lambda a: (int(a["num_subspaces"]), int(a["num_prototypes"]), _pecan_out(a))),
     "bias": ("f", lambda a: (_pecan_out(a),)),
 }
+# -- DeBut: chain [n_factors, 5] rows [p, q, r, s, t], input side first; see docs/debut.md ----
+
+
+def debut_in_out(a: dict[str, Any]) -> tuple[int, int]:
+    """(vector length in, out) of a DeBut layer: linear in/out features, conv ci·kh·kw and co."""
+    if "in_features" in a:
+        return int(a["in_features"]), int(a["out_features"])
+    return int(a["in_channels"]) * _kk(a), int(a["out_channels"])
+
+
+def debut_chain_rows(layer: Any, where: str) -> list[tuple[int, int, int, int, int]]:
+    """Validate a DeBut layer's ``chain`` dataset; return its rows (p, q, r, s, t)."""
+    chain = np.asarray(layer.arrays["chain"])
+    n_in, n_out = debut_in_out(layer.attrs)
+    rows = [tuple(int(v) for v in row) for row in chain.reshape(-1, 5)]
+    _expect(len(rows) >= 1, f"{where}/chain", "expected at least one factor row [p, q, r, s, t]")
+    for k, (p, q, r, s, t) in enumerate(rows):
+        w = f"{where}/chain[{k}]"
+        _expect(min(p, q, r, s, t) >= 1, w, f"[p,q,r,s,t] = {[p, q, r, s, t]}; expected positive integers")
+        _expect(q % (s * t) == 0, w, f"[p,q,r,s,t] = {[p, q, r, s, t]}; s·t = {s * t} must divide q = {q}")
+        _expect(p * s == q * r, w, f"[p,q,r,s,t] = {[p, q, r, s, t]}; expected p = q·r/s = {q * r / s:g}")
+        if k:
+            _expect(q == rows[k - 1][0], w, f"q = {q}; expected p = {rows[k - 1][0]} of factor {k - 1} (q_k+1 = p_k)")
+    _expect(rows[0][1] >= n_in, f"{where}/chain[0]", f"q = {rows[0][1]}; expected ≥ the input length {n_in} (= it, or zero-padded)")
+    _expect(rows[-1][0] >= n_out, f"{where}/chain[{len(rows) - 1}]",
+            f"p = {rows[-1][0]}; expected ≥ the output length {n_out} (= it, or cropped)")
+    return rows
+
+
+def _debut_factors(layer: Any, where: str) -> dict[str, tuple[str, Shape | None]]:
+    rows = debut_chain_rows(layer, where)
+    _expect(len(rows) == int(layer.attrs["n_factors"]), where,
+            f"n_factors = {layer.attrs['n_factors']} but /chain has {len(rows)} rows")
+    return {f"factor_{k}": ("f", (q // (s * t), r, s, t)) for k, (p, q, r, s, t) in enumerate(rows)}
+
+
+_DEBUT_ATTRS = {"n_factors": "int", "chain_order": "str"}
+_DEBUT_DATA = {
+    "chain": ("i", lambda a: (int(a["n_factors"]), 5)),
+    "bias": ("f", lambda a: (debut_in_out(a)[1],)),
+}
+
 _CONV_ATTRS = {"in_channels": "int", "out_channels": "int", "kernel_size": "ints", "stride": "ints", "padding": "ints"}
 _POOL_ATTRS = {"kernel_size": "ints", "stride": "ints", "padding": "ints"}
 
@@ -275,6 +326,22 @@ LAYER_SCHEMAS: dict[str, LayerSchema] = {
         output=_out_conv,
         choices={"mode": ("angle", "distance")},
         extra_check=_check_pecan,
+    ),
+    "debut_linear": LayerSchema(
+        attrs={"in_features": "int", "out_features": "int", **_DEBUT_ATTRS},
+        datasets=dict(_DEBUT_DATA),
+        optional={"bias"},
+        output=_out_linear,
+        choices={"chain_order": ("input_first",)},
+        dynamic_datasets=_debut_factors,
+    ),
+    "debut_conv2d": LayerSchema(
+        attrs={**_CONV_ATTRS, **_DEBUT_ATTRS, "column_order": "str"},
+        datasets=dict(_DEBUT_DATA),
+        optional={"bias"},
+        output=_out_conv,
+        choices={"chain_order": ("input_first",), "column_order": ("ci_kh_kw",)},
+        dynamic_datasets=_debut_factors,
     ),
 }
 
