@@ -7,7 +7,13 @@ from .line import Line, LineState
 from .receiver import Receiver, ber_from_snr, q_db_from_ber
 from .spectrum import ChannelPlan, SpectralInfo
 from .topology import line_from_graph, load_gnpy_line
+from .dataset import OpmDataset, load_dataset, save_dataset
+from .scenario import Scenario, load_scenario
+from .simulate import simulate_dataset
+from .detect import TapDetector
+from .localize import TapLocalizer
 
 __all__ = ["Edfa", "Fiber", "Roadm", "Transmitter", "Voa", "OpticsFileNotFound", "OpticsInputError",
            "Line", "LineState", "Receiver", "ber_from_snr", "q_db_from_ber", "ChannelPlan", "SpectralInfo",
-           "line_from_graph", "load_gnpy_line"]
+           "line_from_graph", "load_gnpy_line", "OpmDataset", "load_dataset", "save_dataset",
+           "Scenario", "load_scenario", "simulate_dataset", "TapDetector", "TapLocalizer"]

@@ -22,11 +22,12 @@ class TapDetector:
     false_alarm (target false-alarm rate used to place the threshold), use_inline (also use the
     in-line span-loss changes), margin (threshold multiplier on the score quantile), tau_samples
     (time constant of the slow drift-tracking baseline, samples; inf disables it), k_latch (the
-    baseline freezes while a feature deviates by more than k_latch sigma), random_state.
+    baseline freezes while a feature deviates by more than k_latch sigma), init_samples (samples
+    averaged for the starting baseline; series start in normal operation), random_state.
     """
 
     def __init__(self, n_clusters=3, method="gmm", window=6, false_alarm=0.002, use_inline=False,
-                 margin=1.0, tau_samples=360.0, k_latch=4.0, random_state=0):
+                 margin=1.0, tau_samples=60.0, k_latch=4.0, init_samples=30, covariance_type="diag", random_state=0):
         self.n_clusters = n_clusters
         self.method = method
         self.window = window
@@ -35,6 +36,8 @@ class TapDetector:
         self.margin = margin
         self.tau_samples = tau_samples
         self.k_latch = k_latch
+        self.init_samples = init_samples
+        self.covariance_type = covariance_type
         self.random_state = random_state
 
     def _features(self, ds) -> np.ndarray:
@@ -44,7 +47,7 @@ class TapDetector:
             f = np.hstack([f, d])
         f = causal_mean(f, self.window)
         if hasattr(self, "latch_sd_"):
-            return adaptive_residual(f, self.latch_sd_, self.tau_samples, self.k_latch, self.window - 1)
+            return adaptive_residual(f, self.latch_sd_, self.tau_samples, self.k_latch, self.init_samples)
         return f
 
     def fit(self, ds, y=None):
@@ -57,13 +60,13 @@ class TapDetector:
         if hasattr(self, "latch_sd_"):
             del self.latch_sd_
         raw = self._features(ds)
-        self.latch_sd_ = adaptive_residual(raw, np.ones(raw.shape[1]), self.tau_samples, np.inf, self.window - 1)[self.window:].std(0) + 1e-6
+        self.latch_sd_ = adaptive_residual(raw, np.ones(raw.shape[1]), self.tau_samples, np.inf, self.init_samples)[self.window:].std(0) + 1e-6
         f = self._features(ds)[self.window:]
         self.mu_ = f.mean(0)
         self.sd_ = f.std(0) + 1e-6
         z = (f - self.mu_) / self.sd_
         if self.method == "gmm":
-            self.model_ = GaussianMixture(self.n_clusters, covariance_type="full", reg_covar=1e-3,
+            self.model_ = GaussianMixture(self.n_clusters, covariance_type=self.covariance_type, reg_covar=1e-3,
                                           random_state=self.random_state).fit(z)
         elif self.method == "kmeans":
             self.model_ = KMeans(self.n_clusters, n_init=4, random_state=self.random_state).fit(z)

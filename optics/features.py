@@ -87,7 +87,11 @@ def amp_gain_db(ds) -> np.ndarray:
 def _adaptive_residual(f, sd, alpha, k_latch, init):
     t, d = f.shape
     out = np.empty_like(f)
-    b = f[min(init, t - 1)].copy()
+    n0 = min(max(init, 1), t)
+    b = np.zeros(d)
+    for i in range(n0):  # start from the mean of the first ``init`` samples
+        for j in range(d):
+            b[j] += f[i, j] / n0
     for i in range(t):
         big = False
         for j in range(d):
@@ -104,7 +108,7 @@ def adaptive_residual(f: np.ndarray, sd: np.ndarray, tau_samples: float, k_latch
                       init: int = 0) -> np.ndarray:
     """Features minus a slow exponential baseline (time constant ``tau_samples``) that tracks drift.
 
-    The baseline starts at sample ``init`` (the series must start in normal operation) and is not
+    The baseline starts at the mean of the first ``init`` samples (the series must start in normal operation) and is not
     updated while any feature deviates by more than ``k_latch`` * ``sd``.
     """
     f = np.ascontiguousarray(f, dtype=np.float64)
