@@ -17,6 +17,7 @@ EXECUTOR_MODULES = (
     "codesign.sim.executors.digital",
     "codesign.sim.executors.pecan",
     "codesign.sim.executors.crossbar",
+    "codesign.sim.executors.debut",
 )
 _loaded = False
 

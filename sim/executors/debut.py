@@ -1,0 +1,200 @@
+"""``debut_linear`` / ``debut_conv2d`` on the digital unit and on analog crossbars.
+
+A DeBut layer is its chain of factors applied one after another (input side first, see
+docs/debut.md): factor k maps q_k -> p_k with theta_k[a, r, s, t],
+F_k[b·r·t+i·t+d, b·s·t+j·t+d] = theta_k[b,i,j,d]. Padded chains: zero inputs appended, extra
+outputs dropped. Conv layers use im2col vectors in ci, kh, kw order.
+
+Crossbar mappings (``hw.crossbar.debut_mapping``, default ``"diagonal"``), per factor:
+
+* ``"dense"``    — the whole p×q factor matrix tiled densely (zeros programmed too);
+* ``"block"``    — each r·t × s·t block is one dense tile block, blocks packed diagonally;
+* ``"diagonal"`` — each block split into its t dense r×s sub-matrices, packed diagonally.
+
+Each factor is a separate set of resident tiles; a factor's outputs are re-quantized as the next
+factor's inputs (per-vector scale), so a chain costs one pass of DAC/ADC cycles per factor.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+import numpy as np
+
+from codesign.cam.crossbar import mvm, program
+from codesign.cam.crossbar_cost import plan_cost
+from codesign.sim.crossbar_mapping import debut_factor_blocks, plan_blocks
+from codesign.sim.executors import register
+from codesign.sim.executors.base import LayerCost
+from codesign.sim.executors.crossbar import MAX_VECTORS, _CrossbarLayer
+from codesign.sim.executors.digital import _Digital
+from codesign.sim.layer_schema import debut_chain_rows, debut_in_out
+from codesign.sim.ops import im2col
+
+MAPPINGS = ("dense", "block", "diagonal")
+
+
+def factor_matrix(row: tuple[int, ...], theta: np.ndarray) -> np.ndarray:
+    """Dense p×q matrix of one factor (entry formula)."""
+    p, q, r, s, t = row
+    a = q // (s * t)
+    m = np.zeros((a, r, t, a, s, t))
+    b, d = np.arange(a)[:, None], np.arange(t)[None, :]
+    m[b, :, d, b, :, d] = np.asarray(theta, np.float64).reshape(a, r, s, t).transpose(0, 3, 1, 2)
+    return m.reshape(p, q)
+
+
+def apply_factor(x: np.ndarray, row: tuple[int, ...], theta: np.ndarray) -> np.ndarray:
+    """x [N, q] -> [N, p] without the dense matrix (batched r×s products per block and offset)."""
+    p, q, r, s, t = row
+    a, n = q // (s * t), x.shape[0]
+    xb = x.reshape(n, a, s, t).transpose(1, 3, 0, 2)  # a, t, N, s
+    th = np.asarray(theta, dtype=x.dtype).reshape(a, r, s, t).transpose(0, 3, 2, 1)  # a, t, s, r
+    return np.matmul(xb, th).transpose(2, 0, 3, 1).reshape(n, p)
+
+
+class _DeButMixin:
+    def rows(self) -> list[tuple[int, ...]]:
+        return debut_chain_rows(self.layer, f"/layers/{self.layer.name}")
+
+    def vectors(self) -> int:
+        return int(self.out_shape[1] * self.out_shape[2]) if self.layer.type == "debut_conv2d" else 1
+
+    def _vectors_in(self, x: np.ndarray) -> np.ndarray:
+        if self.layer.type == "debut_conv2d":
+            a = self.layer.attrs
+            cols = im2col(np.asarray(x, np.float32), a["kernel_size"], a["stride"], a["padding"])
+            return cols.reshape(-1, cols.shape[2])
+        return np.asarray(x, np.float32).reshape(x.shape[0], -1)
+
+    def _run(self, xs, factor_fn) -> np.ndarray:
+        x = xs[0]
+        n = x.shape[0]
+        v = self._vectors_in(x)
+        n_in, n_out = debut_in_out(self.layer.attrs)
+        rows = self.rows()
+        if rows[0][1] > n_in:
+            v = np.pad(v, ((0, 0), (0, rows[0][1] - n_in)))
+        for k, row in enumerate(rows):
+            v = factor_fn(k, row, v)
+        y = np.asarray(v[:, :n_out], dtype=np.float32)
+        if "bias" in self.layer.arrays:
+            y = y + np.asarray(self.layer.arrays["bias"], dtype=np.float32)
+        if self.layer.type == "debut_conv2d":
+            p = self.vectors()
+            return np.ascontiguousarray(y.reshape(n, p, n_out).transpose(0, 2, 1)).reshape(n, *self.out_shape)
+        return y
+
+
+class _DeButDigital(_DeButMixin, _Digital):
+    def cost(self) -> LayerCost:
+        params = sum(r[0] * r[3] for r in self.rows())
+        vec = self.vectors()
+        bias = int(np.prod(self.out_shape)) if "bias" in self.layer.arrays else 0
+        c = self._cost({("mac", "fp32"): params * vec, ("alu", "fp32_add"): bias}, params * vec + bias, params)
+        c.mapping["factors"] = len(self.rows())
+        return c
+
+    def forward(self, xs):
+        arrs = self.layer.arrays
+        return self._run(xs, lambda k, row, v: apply_factor(np.asarray(v, np.float32), row, arrs[f"factor_{k}"]))
+
+
+@register("debut_linear", "digital")
+class DeButLinearDigital(_DeButDigital):
+    pass
+
+
+@register("debut_conv2d", "digital")
+class DeButConv2dDigital(_DeButDigital):
+    pass
+
+
+class _DeButCrossbar(_DeButMixin, _CrossbarLayer):
+    _progs: list | None = None
+
+    def mapping(self) -> str:
+        m = getattr(self.hw.crossbar, "debut_mapping", "diagonal")
+        if m not in MAPPINGS:
+            from codesign.cam.crossbar import CrossbarError
+            raise CrossbarError(f"hw.crossbar.debut_mapping = {m!r}; expected one of {MAPPINGS}")
+        return m
+
+    def plans(self):
+        p, m = self.params, self.mapping()
+        out = []
+        for row in self.rows():
+            by = "block" if m in ("dense", "block") else "diagonal"
+            blocks = debut_factor_blocks(*row, by=by)
+            out.append(plan_blocks(blocks, row[1], row[0], p, "dense" if m == "dense" else "packed",
+                                   {"factor": list(row), "debut_mapping": m}))
+        return out
+
+    def programs(self):
+        if self._progs is None:
+            p = self.params
+            seed = (int(p.seed) + zlib.crc32(self.layer.name.encode())) % (2**32)
+            rng = np.random.default_rng(seed)
+            self._progs = [program(plan, factor_matrix(row, self.layer.arrays[f"factor_{k}"]), p, rng)
+                           for k, (row, plan) in enumerate(zip(self.rows(), self.plans()))]
+        return self._progs
+
+    def cost(self) -> LayerCost:
+        p = self.params
+        c = LayerCost(self.layer.name, self.layer.type, "crossbar")
+        latency, tiles, used = 0.0, 0, 0.0
+        per_factor = []
+        for plan in self.plans():
+            pc = plan_cost(plan, p, self.tech["crossbar"], vectors=self.vectors())
+            for (comp, act), n in pc.events.items():
+                if n:
+                    c.add_event(comp, act, n)
+            for comp, v in pc.area_mm2.items():
+                c.area_mm2[comp] = c.area_mm2.get(comp, 0.0) + v
+            latency += pc.latency_ns
+            tiles += pc.tiles
+            used += pc.utilization * pc.tiles
+            per_factor.append({"tiles": pc.tiles, "utilization": round(pc.utilization, 4)})
+        if "bias" in self.layer.arrays:
+            c.add_event("xbar_accum", "add", int(np.prod(self.out_shape)))
+        c.cycles = latency * float(self.hw.clock_ghz)
+        c.utilization = used / max(tiles, 1)
+        c.mapping = {"tiles": tiles, "strategy": self.mapping(), "vectors": self.vectors(), "factors": per_factor,
+                     "rows": p.rows, "cols": p.cols}
+        return c
+
+    def forward(self, xs):
+        progs = self.programs()
+
+        def run(k, row, v):
+            v = np.asarray(v, np.float64)
+            out = np.empty((v.shape[0], row[0]))
+            for s in range(0, v.shape[0], MAX_VECTORS):
+                out[s:s + MAX_VECTORS] = mvm(progs[k], v[s:s + MAX_VECTORS], signed=True)
+            return out
+
+        return self._run(xs, run)
+
+
+@register("debut_linear", "crossbar")
+class DeButLinearCrossbar(_DeButCrossbar):
+    pass
+
+
+@register("debut_conv2d", "crossbar")
+class DeButConv2dCrossbar(_DeButCrossbar):
+    pass
+
+
+def utilization_table(rows: list[tuple[int, ...]], p) -> list[dict]:
+    """Tiles and utilization of every factor under each mapping (shapes only)."""
+    out = []
+    for row in rows:
+        for m in MAPPINGS:
+            by = "block" if m in ("dense", "block") else "diagonal"
+            plan = plan_blocks(debut_factor_blocks(*row, by=by), row[1], row[0], p, "dense" if m == "dense" else "packed")
+            out.append({"factor": list(row), "mapping": m, "tiles": len(plan.tiles),
+                        "utilization": plan.utilization(p), "cells": len(plan.tiles) * p.rows * p.cols,
+                        "rounds": math.ceil(len(plan.tiles) / p.parallel_tiles)})
+    return out
