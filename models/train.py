@@ -1,0 +1,200 @@
+"""Seeded, deterministic training of the digits CNN variants (baseline, PECAN-A, PECAN-D).
+
+``train_digits(variant)`` builds the net, trains it (temperature annealed exponentially from
+``t_start`` to ``t_floor``; straight-through hard assignment in the last ``hard_fraction`` of
+the epochs so training sees the inference assignment), calibrates the activation ranges on the
+training set, folds BatchNorm, freezes the PECAN layers and reports the *quantized* hard-inference
+test accuracy (the arithmetic that is exported and simulated).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from codesign.models.data import Split, load_digits_split
+from codesign.models.nets import VARIANTS, NetConfig, build_digits_net, fold_batchnorm
+from codesign.models.pecan import calibrate, freeze_model, pecan_modules, set_hard, set_temperature
+
+
+class TrainingError(ValueError):
+    """Training diverged (NaN/negative loss) or was configured wrongly."""
+
+    user_error = True
+
+
+@dataclass
+class TrainConfig:
+    """Training hyper-parameters (defaults reach the accuracy targets on digits in a few seconds)."""
+
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 0.0
+    optimizer: str = "adam"  # "adam" or "sgd" (momentum 0.9)
+    t_start: float = 1.0  # temperature at the first step
+    t_floor: float = 0.05  # temperature after the anneal
+    anneal_fraction: float = 0.6  # fraction of the steps over which T decays exponentially to t_floor
+    hard_fraction: float = 0.25  # last fraction of the epochs trained with straight-through hard assignment
+    seed: int = 0
+    split_seed: int = 0
+    net: NetConfig = field(default_factory=NetConfig)
+
+
+def default_config(variant: str) -> TrainConfig:
+    """Default hyper-parameters per variant."""
+    if variant not in VARIANTS:
+        raise TrainingError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
+    if variant == "baseline":
+        return TrainConfig(epochs=20)
+    if variant == "pecan_a":
+        return TrainConfig(t_start=0.5, t_floor=0.02)
+    return TrainConfig(t_start=1.0, t_floor=0.05)
+
+
+class TemperatureSchedule:
+    """Exponential decay from ``start`` to ``floor`` over the first ``fraction`` of ``total_steps``."""
+
+    def __init__(self, start: float, floor: float, total_steps: int, fraction: float = 0.6) -> None:
+        if not (start > 0 and floor > 0):
+            raise TrainingError(f"temperatures must be > 0; got start={start}, floor={floor}")
+        self.start, self.floor = start, floor
+        self.anneal_steps = max(1, int(round(total_steps * fraction)))
+
+    def __call__(self, step: int) -> float:
+        t = min(step / self.anneal_steps, 1.0)
+        return float(self.start * (self.floor / self.start) ** t)
+
+
+@contextlib.contextmanager
+def _deterministic():
+    prev = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(prev)
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
+    """Top-1 accuracy in eval mode."""
+    model.eval()
+    correct = 0
+    for i in range(0, len(x), batch_size):
+        correct += int((model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum())
+    return correct / max(len(x), 1)
+
+
+def _progress(total: int, enabled: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not (enabled and sys.stderr.isatty()), leave=False)
+
+
+def train_model(model: nn.Module, data: Split, cfg: TrainConfig, *, progress: bool = True,
+                desc: str = "train") -> tuple[nn.Module, dict]:
+    """Train ``model`` on ``data``; return the inference-ready (BN-folded, frozen, eval) model and metrics."""
+    xtr, ytr = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+    xte, yte = torch.from_numpy(data.x_test), torch.from_numpy(data.y_test)
+    params = list(model.parameters())
+    if cfg.optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    elif cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    else:
+        raise TrainingError(f"optimizer {cfg.optimizer!r}; expected 'adam' or 'sgd'")
+    steps_per_epoch = math.ceil(len(xtr) / cfg.batch_size)
+    total = cfg.epochs * steps_per_epoch
+    sched = TemperatureSchedule(cfg.t_start, cfg.t_floor, total, cfg.anneal_fraction)
+    lr_sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total, 1))
+    gen = torch.Generator().manual_seed(cfg.seed)
+    hard_from = cfg.epochs - int(round(cfg.epochs * cfg.hard_fraction))
+    is_pecan = bool(pecan_modules(model))
+    t0 = time.perf_counter()
+    step, loss_v = 0, float("nan")
+    with _deterministic(), _progress(cfg.epochs, progress, desc) as bar:
+        for epoch in range(cfg.epochs):
+            model.train()
+            set_hard(model, is_pecan and epoch >= hard_from)
+            perm = torch.randperm(len(xtr), generator=gen)
+            tot, n = 0.0, 0
+            for i in range(0, len(xtr), cfg.batch_size):
+                idx = perm[i:i + cfg.batch_size]
+                set_temperature(model, sched(step))
+                loss = F.cross_entropy(model(xtr[idx]), ytr[idx])
+                loss_v = float(loss.detach())
+                if not math.isfinite(loss_v) or loss_v < 0:
+                    raise TrainingError(f"{desc}: loss became {loss_v} at epoch {epoch}, step {step}; "
+                                        f"expected a finite non-negative value (lower lr={cfg.lr}?)")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                lr_sched.step()
+                step += 1
+                tot, n = tot + loss_v * len(idx), n + len(idx)
+            bar.set_postfix(loss=f"{tot / n:.4f}", T=f"{sched(step):.3g}")
+            bar.update(1)
+    set_hard(model, False)
+    train_s = time.perf_counter() - t0
+    model.eval()
+    float_acc = accuracy(model, xte, yte)
+    model = fold_batchnorm(model) if isinstance(model, nn.Sequential) else model
+    if is_pecan:
+        calibrate(model, xtr)
+        freeze_model(model)
+    metrics = {
+        "test_accuracy": accuracy(model, xte, yte),
+        "train_accuracy": accuracy(model, xtr, ytr),
+        "float_test_accuracy": float_acc,
+        "final_train_loss": tot / max(n, 1),
+        "train_time_s": train_s,
+        "epochs": cfg.epochs,
+        "num_train": len(xtr),
+        "num_test": len(xte),
+        "num_parameters": int(sum(p.numel() for p in model.parameters())),
+        "quantized": is_pecan,
+    }
+    return model.eval(), metrics
+
+
+def make_config(variant: str, *, epochs: int | None = None, seed: int = 0, **hyper) -> TrainConfig:
+    """``default_config(variant)`` with overrides; keys of :class:`NetConfig` go to ``cfg.net``."""
+    cfg = default_config(variant)
+    net_keys = {f.name for f in fields(NetConfig)}
+    train_keys = {f.name for f in fields(TrainConfig)}
+    unknown = set(hyper) - net_keys - train_keys
+    if unknown:
+        raise TrainingError(f"unknown hyper-parameters {sorted(unknown)}; expected some of "
+                            f"{sorted((net_keys | train_keys) - {'net'})}")
+    cfg = replace(cfg, **{k: v for k, v in hyper.items() if k in train_keys}, seed=seed)
+    cfg.net = replace(cfg.net, **{k: v for k, v in hyper.items() if k in net_keys})
+    if epochs is not None:
+        cfg.epochs = int(epochs)
+    if cfg.epochs < 1:
+        raise TrainingError(f"epochs={cfg.epochs}; expected >= 1")
+    return cfg
+
+
+def train_digits(variant: str, *, epochs: int | None = None, seed: int = 0, progress: bool = True,
+                 **hyper) -> tuple[nn.Module, dict]:
+    """Train one digits CNN variant (``baseline``, ``pecan_a``, ``pecan_d``) → (eval model, metrics).
+
+    Metrics: ``test_accuracy`` (quantized hard inference for PECAN), ``float_test_accuracy``,
+    ``train_accuracy``, ``train_time_s``, ``config`` (all hyper-parameters), ...
+    """
+    cfg = make_config(variant, epochs=epochs, seed=seed, **hyper)
+    data = load_digits_split(seed=cfg.split_seed)
+    torch.manual_seed(cfg.seed)
+    model = build_digits_net(variant, cfg.net)
+    model, metrics = train_model(model, data, cfg, progress=progress, desc=variant)
+    metrics.update(variant=variant, seed=seed, dataset="digits", config=asdict(cfg))
+    return model, metrics
