@@ -25,7 +25,7 @@ import torch_pruning as tp
 
 from codesign.models.resnets import BasicBlock
 
-__all__ = ["ALPHA", "ezcrop_ratio", "zone_step", "rank_score", "collect_scores", "prune_channels",
+__all__ = ["ALPHA", "ezcrop_ratio", "ezcrop_ratio_reference", "zone_step", "rank_score", "collect_scores", "prune_channels",
            "EZCropImportance", "METHODS"]
 
 ALPHA = 0.25
@@ -43,7 +43,25 @@ def zone_step(h: int, w: int, alpha: float = ALPHA) -> tuple[int, int, int]:
 
 @torch.no_grad()
 def ezcrop_ratio(maps: torch.Tensor, alpha: float = ALPHA) -> torch.Tensor:
-    """Per-map energy ratio outside the DC zone; ``maps`` [..., h, w] → [...] (float64)."""
+    """Per-map energy ratio outside the DC zone; ``maps`` [..., h, w] → [...] (float64).
+
+    fftshift moves frequency 0 to index h//2 (= the published centre for even and odd h), so the
+    shifted zone [xc−s, xc+s] is the frequency set {−s..s} mod h: the zone is summed on the
+    unshifted spectrum with those indices (same value, no shift copy). Computed in float32.
+    """
+    h, w = maps.shape[-2:]
+    e = torch.log1p(torch.fft.fft2(maps.float()).abs())
+    _, _, s = zone_step(h, w, alpha)
+    rows = torch.arange(-s, s + 1) % h
+    cols = torch.arange(-s, s + 1) % w
+    zone = e.index_select(-2, rows).index_select(-1, cols).sum(dim=(-2, -1)).double()
+    total = e.sum(dim=(-2, -1)).double()
+    return torch.where(total > 0, 1.0 - zone / total.clamp_min(1e-300), torch.zeros_like(total))
+
+
+@torch.no_grad()
+def ezcrop_ratio_reference(maps: torch.Tensor, alpha: float = ALPHA) -> torch.Tensor:
+    """Literal published recipe (float64, explicit fftshift and centred crop); for checks."""
     h, w = maps.shape[-2:]
     e = torch.log1p(torch.fft.fftshift(torch.fft.fft2(maps.double()), dim=(-2, -1)).abs())
     xc, yc, s = zone_step(h, w, alpha)

@@ -52,3 +52,12 @@ def test_pruning_keeps_model_runnable():
     assert count_params(m) < p0
     assert first.out_channels == len(keep[first]) and torch.equal(first.weight.detach(), w_keep)
     assert m(torch.as_tensor(x[:2])).shape == (2, 10)
+
+
+def test_fast_ratio_equals_literal_recipe():
+    from codesign.models.ezcrop import ezcrop_ratio_reference
+
+    g = torch.Generator().manual_seed(0)
+    for h, w in ((32, 32), (16, 16), (7, 9), (3, 3)):
+        x = torch.relu(torch.randn(4, 5, h, w, generator=g))
+        assert torch.allclose(ezcrop_ratio(x), ezcrop_ratio_reference(x), atol=1e-6)
