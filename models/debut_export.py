@@ -117,3 +117,16 @@ def register_exporters(registry: dict) -> None:
     """Add the DeBut module exporters to a registry keyed by module class."""
     registry[DeButLinear] = debut_layer_spec
     registry[DeButConv2d] = debut_layer_spec
+
+
+def _register_with_fx_exporter() -> None:
+    """Add DeBut layers to ``models/export.py``'s ``EXPORTERS`` (fx leaves) when that module exists."""
+    try:
+        from codesign.models import export as fx_export
+    except ImportError:  # pragma: no cover - exporter not available
+        return
+    for cls in (DeButLinear, DeButConv2d):
+        fx_export.EXPORTERS.setdefault(cls, lambda m, name, inputs: [debut_layer_spec(name, m, inputs)])
+
+
+_register_with_fx_exporter()

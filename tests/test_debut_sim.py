@@ -90,3 +90,14 @@ def test_packed_mappings_use_fewer_tiles(spec_and_model):
     for f in ((256, 256, 2, 2, 16), (160, 400, 16, 40, 1)):
         assert by[(f, "diagonal")]["tiles"] <= by[(f, "dense")]["tiles"]
         assert by[(f, "diagonal")]["utilization"] >= by[(f, "dense")]["utilization"]
+
+
+def test_fx_exporter_registry(tmp_path):
+    import codesign.models.debut_export  # noqa: F401  (registers DeBut in EXPORTERS)
+    from codesign.models.export import EXPORTERS, export_model
+
+    assert DeButLinear in EXPORTERS and DeButConv2d in EXPORTERS
+    model = _net()
+    x = torch.randn(4, 2, 6, 6)
+    back = read_model(export_model(model, tmp_path / "fx.h5", golden_inputs=x, golden_labels=torch.zeros(4, dtype=torch.long)))
+    assert [l.type for l in back.layers if l.type.startswith("debut")] == ["debut_conv2d", "debut_linear", "debut_linear"]
