@@ -12,6 +12,8 @@ Its parameters are stored as ``theta[a, r, s, t]`` with the entry formula::
 
 Parameters = MACs per input vector = p·s = q·r. A chain multiplies out to a fully dense
 matrix when ``t_0 = 1``, ``t_{k+1} = r_k·t_k`` and ``∏ s_k = in`` (then ``∏ r_k = out``).
+A chain may be *padded* (``q_0 > in`` or ``p_last > out``): the input gets zero columns
+appended and the extra output rows are dropped (used for sizes with large prime factors).
 Conv layers use the exchange format's im2col column order ``ci, kh, kw`` (input channel
 slowest; ``F.unfold`` / ``weight.view(co, -1)`` order), so ``in = ci·kh·kw``.
 """
@@ -205,7 +207,13 @@ class _DeButChain(nn.Module):
 
     def __init__(self, chain, in_size: int, out_size: int, bias: bool, fused: bool, seed: int | None):
         super().__init__()
-        self.chain = check_chain(chain, in_size, out_size)
+        self.chain = check_chain(chain)
+        if self.chain[0].q < in_size or self.chain[-1].p < out_size:
+            raise ChainError(f"chain maps {self.chain[0].q} -> {self.chain[-1].p}; expected at least "
+                             f"{in_size} -> {out_size} (a padded chain may be larger, never smaller)")
+        #: zero columns appended to the input / rows dropped from the output (padded chains)
+        self.in_pad, self.out_crop = self.chain[0].q - in_size, self.chain[-1].p - out_size
+        self.in_size, self.out_size = in_size, out_size
         self.thetas = nn.ParameterList([nn.Parameter(torch.empty(f.theta_shape)) for f in self.chain])
         self.bias = nn.Parameter(torch.empty(out_size)) if bias else None
         self.fused = fused
@@ -218,19 +226,21 @@ class _DeButChain(nn.Module):
             for f, th in zip(self.chain, self.thetas):
                 th.copy_(torch.randn(f.theta_shape, generator=gen) / math.sqrt(f.s))
             if self.bias is not None:
-                bound = 1.0 / math.sqrt(self.chain[0].q)
+                bound = 1.0 / math.sqrt(self.in_size)
                 self.bias.copy_((torch.rand(self.bias.shape, generator=gen) * 2 - 1) * bound)
 
     def chain_apply(self, x: torch.Tensor) -> torch.Tensor:
         fwd = factor_forward_einsum if self.fused else factor_forward
+        if self.in_pad:
+            x = F.pad(x, (0, self.in_pad))
         for f, th in zip(self.chain, self.thetas):
             x = fwd(x, f, th)
-        return x
+        return x[:, : self.out_size] if self.out_crop else x
 
     def dense_matrix(self) -> torch.Tensor:
         """out×in dense product (for checks/export only; forward never builds it)."""
-        w = torch.from_numpy(chain_dense(self.chain, [t.detach().cpu().double().numpy() for t in self.thetas]))
-        return w.to(self.thetas[0].dtype)
+        w = chain_dense(self.chain, [t.detach().cpu().double().numpy() for t in self.thetas])
+        return torch.from_numpy(w[: self.out_size, : self.in_size].copy()).to(self.thetas[0].dtype)
 
     @property
     def chain_array(self) -> np.ndarray:

@@ -13,8 +13,10 @@ fewest number of factors that fits the budget, the chains with the most paramete
 
 Every width stays ≥ min(in, out), so the product can have full rank. Modes: ``"mono"`` (widths move monotonically from in to out: r_k ≤ s_k when shrinking,
 r_k ≥ s_k when expanding, r_k = s_k when in = out), ``"bulge"`` (some width exceeds
-max(in, out)), ``"any"``. Sizes with large prime factors are not padded here: the error names
-the smallest chain and a nearby size with small prime factors (:func:`smooth_size`).
+max(in, out)), ``"any"``. Sizes with large prime factors: with ``pad=True`` the generator may
+zero-pad in and/or out to the next 7-smooth size (:func:`smooth_size`) when no unpadded chain
+fits; the layer then appends zero inputs and drops the extra outputs (padding parameters
+count against the budget). Without it, the error names the smallest chain and the padded size.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ class ChainResult:
     chain: list[Factor]
     params: int
     mode: str
+    in_size: int = 0
+    out_size: int = 0
+
+    @property
+    def padded(self) -> bool:
+        return self.chain[0].q != self.in_size or self.chain[-1].p != self.out_size
 
     @property
     def widths(self) -> list[int]:
@@ -182,7 +190,32 @@ class _Search:
 
 
 def generate_chains(out_size: int, in_size: int, *, budget: int | None = None, shrink: int | None = None,
-                    mode: str = "mono", max_factors: int = 8, n: int = 1, verify: bool = True) -> list[ChainResult]:
+                    mode: str = "mono", max_factors: int = 8, n: int = 1, verify: bool = True,
+                    pad: bool = False) -> list[ChainResult]:
+    """See :func:`_generate`; with ``pad=True`` retries with 7-smooth padded sizes on failure."""
+    budget = budget_for(int(out_size), int(in_size), budget, shrink)
+    try:
+        return _generate(out_size, in_size, budget, mode, max_factors, n, verify)
+    except NoChainError as exc:
+        if not pad:
+            raise
+        first_err = exc
+    tries = sorted({(smooth_size(out_size), in_size), (out_size, smooth_size(in_size)),
+                    (smooth_size(out_size), smooth_size(in_size))} - {(out_size, in_size)},
+                   key=lambda oi: oi[0] * oi[1])
+    for o, i in tries:
+        try:
+            res = _generate(o, i, budget, mode, max_factors, n, verify)
+        except NoChainError:
+            continue
+        for r in res:
+            r.in_size, r.out_size = int(in_size), int(out_size)
+        return res
+    raise first_err
+
+
+def _generate(out_size: int, in_size: int, budget: int | None, mode: str, max_factors: int, n: int,
+              verify: bool) -> list[ChainResult]:
     """Valid dense DeBut chains for an out×in matrix (input side first).
 
     With a budget (or shrink level: budget = in·out/2**shrink) the result uses the fewest
@@ -196,7 +229,6 @@ def generate_chains(out_size: int, in_size: int, *, budget: int | None = None, s
         raise NoChainError(f"sizes out={out_size}, in={in_size}: expected positive integers")
     if mode not in MODES:
         raise NoChainError(f"mode {mode!r}: expected one of {MODES}")
-    budget = budget_for(out_size, in_size, budget, shrink)
     if out_size == 1 and in_size == 1:
         raise NoChainError("a 1×1 matrix has no DeBut chain (every factor needs r > 1 or s > 1)")
     search = _Search(out_size, in_size, mode)
@@ -229,7 +261,7 @@ def generate_chains(out_size: int, in_size: int, *, budget: int | None = None, s
         chain = pairs_to_chain(in_size, pairs)
         if verify:
             verify_chain(chain, in_size, out_size)
-        results.append(ChainResult(chain, params, mode))
+        results.append(ChainResult(chain, params, mode, in_size, out_size))
     return results
 
 
