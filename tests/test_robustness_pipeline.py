@@ -1,0 +1,50 @@
+"""Robustness area: HDF5 export of small_cnn (BN folded) vs the simulator, tiny end-to-end runs."""
+
+import numpy as np
+import torch
+
+from codesign.models.adversarial import refresh_bn, small_cnn
+from codesign.models.robust_export import export_robust_model
+from codesign.scenarios.robustness_experiments import ExperimentConfig, load_trained, run_train_eval
+from codesign.sim.format import read_model
+
+torch.set_num_threads(1)
+
+
+def test_export_folds_bn_and_matches_ideal_crossbar(tmp_path):
+    from codesign.sim.engine import Simulator
+    from codesign.sim.executors.crossbar import crossbar_hw
+
+    torch.manual_seed(0)
+    model = small_cnn(4)
+    x = torch.rand(24, 3, 32, 32)
+    refresh_bn(model, x)
+    with torch.no_grad():  # non-trivial BN affine parameters
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+    model.eval()
+    y = torch.randint(0, 10, (24,))
+    spec = read_model(export_robust_model(tmp_path / "m.h5", model, "m", x[:8], y[:8]))
+    assert [layer.type for layer in spec.layers].count("conv2d") == 4
+    assert "batchnorm2d" not in {layer.type for layer in spec.layers}
+    with torch.no_grad():
+        ref = model(x).numpy()
+    for hw in (None, crossbar_hw(ideal=True)):
+        out = Simulator(spec, hw=hw).run(x.numpy(), progress=False).logits
+        assert np.allclose(out, ref, atol=1e-4)
+
+
+def test_tiny_train_eval_writes_tables_and_models(tmp_path):
+    cfg = ExperimentConfig(n_train=40, n_test=16, n_aa=4, epochs=2, width=4, train_steps=1, seeds=1,
+                           eval_pgd_steps=2, cw_steps=2)
+    rows = run_train_eval(cfg, tmp_path, log=lambda *a: None)
+    assert [r["method"] for r in rows] == ["natural", "AT", "AT-SWA", "AT-FR", "AT-FR-SWA"]
+    for r in rows:
+        assert 0 <= r["pgd20"] <= 100 and 0 <= r["clean"] <= 100 and "autoattack" in r
+    for f in ("robust_table.md", "robust_table.csv", "robust_per_seed.csv", "robust_accuracy.png"):
+        assert (tmp_path / f).stat().st_size > 0
+    got = load_trained(tmp_path, ["natural", "AT-FR-SWA"])
+    assert got is not None and set(got[0]) == {"natural", "AT-FR-SWA"}
+    assert not list(tmp_path.rglob("*.tmp"))
