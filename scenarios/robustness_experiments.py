@@ -39,10 +39,10 @@ class ExperimentConfig:
 
     dataset: str = "shapes10"
     cifar_dir: str | None = None
-    n_train: int = 2000
+    n_train: int = 3000
     n_test: int = 400
     n_aa: int = 100
-    epochs: int = 8
+    epochs: int = 10
     width: int = 8
     train_steps: int = 5  # PGD steps of the training attack (the paper: 10)
     train_alpha: float = 2 / 255

@@ -10,8 +10,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true", help="bigger run: 10k train, 30 epochs, width 16, PGD-10 training")
     p.add_argument("--cifar", type=Path, default=None, metavar="DIR",
                    help="use CIFAR-10 from this folder of python pickles (cifar-10-batches-py) instead of shapes10")
-    p.add_argument("--n-train", type=int, default=None, help="training images (default 2000; --full 10000)")
-    p.add_argument("--epochs", type=int, default=None, help="training epochs (default 8; --full 30)")
+    p.add_argument("--n-train", type=int, default=None, help="training images (default 3000; --full 10000)")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default 10; --full 30)")
     p.add_argument("--width", type=int, default=None, help="CNN base width (default 8; --full 16)")
     p.add_argument("--train-steps", type=int, default=None, help="PGD steps of the training attack (default 5; --full 10)")
     p.add_argument("-o", "--out", type=Path, default=Path("runs/robust"),
