@@ -48,3 +48,19 @@ def test_tiny_train_eval_writes_tables_and_models(tmp_path):
     got = load_trained(tmp_path, ["natural", "AT-FR-SWA"])
     assert got is not None and set(got[0]) == {"natural", "AT-FR-SWA"}
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_tiny_frequency_and_hardware_runs(tmp_path):
+    from codesign.scenarios.robust_frequency import run_frequency
+    from codesign.scenarios.robust_hardware import run_hardware
+
+    cfg = ExperimentConfig(n_train=40, n_test=16, n_aa=0, epochs=1, width=4, train_steps=1, seeds=1)
+    res = run_frequency(cfg, tmp_path, n_eval=8, pgd_steps=1, low_bands=(32, 8), high_bands=(0, 8), log=lambda *a: None)
+    assert set(res["spectra"]) == {"natural", "AT", "AT-FR-SWA"}
+    for f in ("freq_table.md", "freq_lowpass.png", "freq_highpass.png", "perturbation_spectra.png"):
+        assert (tmp_path / f).stat().st_size > 0
+    rows = run_hardware(cfg, tmp_path, n_eval=8, noise=(0.0, 0.05), adc_bits=(8,), log=lambda *a: None)
+    assert len(rows) == 3 * (1 + 2)
+    sw = {r["model"]: r["clean"] for r in rows if r["target"].startswith("software")}
+    assert set(sw) == {"natural", "AT", "AT-FR-SWA"}
+    assert (tmp_path / "hw_accuracy.png").stat().st_size > 0 and (tmp_path / "hdf5" / "AT.h5").is_file()
