@@ -1,0 +1,90 @@
+"""Benchmark suite: the quick workloads give the same answers as their references (timings are NOT checked)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from codesign.bench.scaling import exponent, measure
+from codesign.bench.suite import WORKLOADS, run_suite
+from codesign.bench.torch_ref import RebuildError, torch_from_spec, torch_logits
+from codesign.sim.engine import Simulator
+from codesign.sim.synthetic import pecan_cnn
+
+
+def _answers_ok(r: dict) -> bool:
+    """A row's answer check: same answers flag where given, else the ideal crossbar's error."""
+    if "same_answers" in r:
+        return bool(r["same_answers"])
+    if "rel_rms_error" in r and "ideal" in str(r.get("workload")):
+        return r["rel_rms_error"] < 1e-9
+    return "error" not in r
+
+
+def _quick_rows(name: str) -> list[dict]:
+    if importlib.util.find_spec(WORKLOADS[name]) is None:
+        pytest.skip(f"workload module {WORKLOADS[name]} not written yet")
+    rows = run_suite([name], quick=True, progress=False)["rows"]
+    assert rows and all("error" not in r for r in rows), rows
+    return rows
+
+
+@pytest.mark.parametrize("name", ["cam"])
+def test_quick_workload_answers_match_reference(name):
+    rows = _quick_rows(name)
+    assert all(_answers_ok(r) for r in rows), rows
+    assert all(r["ours"] > 0 and r["reference"] > 0 and r["peak_mib"] > 0 for r in rows)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["crossbar", "network", "debut", "optics"])
+def test_quick_workload_answers_match_reference_slow(name):
+    """Slow: trains/loads the digits models (network), GNPy (optics), or another engineer's workload."""
+    rows = _quick_rows(name)
+    assert all(_answers_ok(r) for r in rows), rows
+
+
+@pytest.mark.parametrize("mode", ["distance", "angle"])
+def test_rebuilt_torch_module_equals_simulator(mode):
+    """The PyTorch reference of workload 3, rebuilt from a model file, computes what the simulator does."""
+    spec = pecan_cnn(mode=mode, seed=3)
+    x = np.random.default_rng(1).normal(size=(40, *spec.input_shape)).astype(np.float32)
+    ref = torch_logits(torch_from_spec(spec), x, batch_size=7)
+    res = Simulator(spec).run(x, batch_size=16, progress=False)
+    assert np.array_equal(res.predictions, ref.argmax(1))
+    assert np.array_equal(res.logits, ref)  # PECAN arithmetic is bit-exact in both
+
+
+def test_rebuild_rejects_non_chain():
+    spec = pecan_cnn(mode="distance", with_dense=True)
+    spec.layers[1].inputs = ["input"]  # batchnorm reading the model input: not a chain
+    with pytest.raises(RebuildError, match="only chains"):
+        torch_from_spec(spec)
+
+
+def test_exponent_fit_and_measure():
+    sizes = [2, 4, 8, 16]
+    assert exponent(sizes, [3.0 * s**1.5 for s in sizes]) == pytest.approx(1.5)
+    r = measure("toy", "n", [1000, 4000, 16000], lambda n: (lambda: np.sort(np.arange(n)[::-1])), budget_s=5)
+    assert r["sizes"] == [1000, 4000, 16000] and len(r["times_s"]) == 3 and np.isfinite(r["exponent"])
+
+
+def test_cli_bench_writes_json(tmp_path):
+    out = tmp_path / "b.json"
+    proc = subprocess.run([sys.executable, "-m", "codesign.scenarios", "bench", "--quick", "sweep", "-o", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "| workload |" in proc.stdout
+    data = json.loads(out.read_text())
+    assert data["quick"] is True and data["rows"] and all(_answers_ok(r) for r in data["rows"])
+
+
+def test_unknown_workload_is_user_error(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "codesign.scenarios", "bench", "nope", "-o", str(tmp_path / "x.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "unknown benchmark" in (proc.stderr + proc.stdout)
