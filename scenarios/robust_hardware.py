@@ -1,6 +1,6 @@
 """Robustness on simulated analog hardware (``codesign robust hardware``).
 
-Natural, AT and AT-FR-SWA models are exported to HDF5 (BN folded) and run in the crossbar
+Natural, AT and AT-FR-SWA models are exported to HDF5 (``models/export.py``, BN folded) and run in the crossbar
 simulator (``sim/executors/crossbar.py``: conv2d and linear on ReRAM crossbars, 8-bit weights on
 2-bit cells, 8-bit bit-serial inputs, column ADCs) with programming noise σ and ADC bits swept.
 Adversarial examples (PGD-20, ε = 8/255) are generated ONCE on the float software model
@@ -28,19 +28,11 @@ HW_METHODS = ("natural", "AT", "AT-FR-SWA")
 
 
 def export(model, name: str, x: torch.Tensor, y: torch.Tensor, path: Path) -> Path:
-    """HDF5 export: the shared ``models/export.py`` exporter when it handles the model, else ours."""
-    try:
-        from codesign.models.export import export_model  # type: ignore
+    """HDF5 export with the shared exporter (``models/export.py``; BN folded into the convs)."""
+    from codesign.models.export import export_model
 
-        try:
-            return Path(export_model(model, path, name=name, golden_x=x[:16], golden_y=y[:16]))
-        except Exception:  # signature or module support differs: fall back to our walk
-            pass
-    except ImportError:
-        pass
-    from codesign.models.robust_export import export_robust_model
-
-    return export_robust_model(path, model, name, x[:16], y[:16])
+    return Path(export_model(model, path, golden_inputs=x[:16], golden_labels=y[:16], name=name,
+                             metadata={"producer_area": "robustness", "method": name}))
 
 
 def run_hardware(cfg: ExperimentConfig, out: Path, n_eval: int = 200, noise=(0.0, 0.02, 0.05, 0.1),

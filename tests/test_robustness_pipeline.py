@@ -1,10 +1,10 @@
-"""Robustness area: HDF5 export of small_cnn (BN folded) vs the simulator, tiny end-to-end runs."""
+"""Robustness area: HDF5 export of small_cnn (shared exporter, BN folded) vs the simulator, tiny end-to-end runs."""
 
 import numpy as np
 import torch
 
 from codesign.models.adversarial import refresh_bn, small_cnn
-from codesign.models.robust_export import export_robust_model
+from codesign.models.export import export_model
 from codesign.scenarios.robustness_experiments import ExperimentConfig, load_trained, run_train_eval
 from codesign.sim.format import read_model
 
@@ -26,7 +26,7 @@ def test_export_folds_bn_and_matches_ideal_crossbar(tmp_path):
                 m.bias.uniform_(-0.2, 0.2)
     model.eval()
     y = torch.randint(0, 10, (24,))
-    spec = read_model(export_robust_model(tmp_path / "m.h5", model, "m", x[:8], y[:8]))
+    spec = read_model(export_model(model, tmp_path / "m.h5", golden_inputs=x[:8], golden_labels=y[:8], name="m"))
     assert [layer.type for layer in spec.layers].count("conv2d") == 4
     assert "batchnorm2d" not in {layer.type for layer in spec.layers}
     with torch.no_grad():
