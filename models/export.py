@@ -26,7 +26,7 @@ import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
-from codesign.models.pecan import PecanConv2d, PecanLinear
+from codesign.models.pecan import PecanConv2d, PecanLinear, calibrate, freeze_model
 from codesign.sim.format import LayerSpec, ModelSpec, write_model
 
 
@@ -229,6 +229,27 @@ def fold_batchnorm_specs(layers: list[LayerSpec]) -> list[LayerSpec]:
             continue
         out.append(layer)
     return out
+
+
+@torch.no_grad()
+def architecture_spec(variant: str, seed: int = 0, **knobs: Any) -> ModelSpec:
+    """An *untrained* digits net of ``variant`` with the given :class:`NetConfig` knobs, frozen and
+    converted to a :class:`ModelSpec` (no golden data) — for analytic cost sweeps (costs depend on
+    shapes and mapping only, not on trained values)."""
+    from codesign.models.nets import NetConfig, build_digits_net
+
+    gen = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = build_digits_net(variant, NetConfig(**knobs))
+        x = torch.rand(64, 1, 8, 8, generator=gen)
+        model.train()
+        model(x)  # prototypes seeded from data
+        calibrate(model, x)
+        freeze_model(model)
+    layers = model_to_layers(model)
+    return ModelSpec(name=f"digits-{variant}-untrained", input_shape=(1, 8, 8), num_classes=10, layers=layers,
+                     metadata={"variant": variant, "trained": False, **knobs}, producer="codesign.models.export")
 
 
 def _np(a: Any, dtype: Any) -> np.ndarray:

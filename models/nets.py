@@ -28,8 +28,10 @@ class NetConfig:
     """Architecture and PECAN hyper-parameters of the digits CNN."""
 
     channels: tuple[int, int] = (16, 32)
-    num_prototypes: tuple[int, int, int] = (32, 16, 16)  # K per layer (conv1, conv2, linear)
-    linear_subvector_dim: int = 4
+    num_prototypes: int | tuple[int, int, int] = (32, 16, 16)  # K per layer (conv1, conv2, linear) or one K
+    subvector_dim: int | None = None  # one d for every layer whose input length it divides (else the default)
+    linear_subvector_dim: int = 4  # default d of the classifier (one channel's 2×2 map)
+    conv1_subvector_dim: int | None = None  # default d of conv1; None: k² (one subspace per input channel)
     temperature: float = 1.0
     act_bits: int = 8
     lut_bits: int = 8
@@ -48,15 +50,20 @@ def build_digits_net(variant: str, cfg: NetConfig | None = None) -> nn.Sequentia
     mode = {"pecan_a": "angle", "pecan_d": "distance"}.get(variant)
     common = dict(mode=mode, temperature=cfg.temperature, act_bits=cfg.act_bits, lut_bits=cfg.lut_bits)
 
-    def conv(ci: int, co: int, k: int) -> nn.Module:
+    def dim(length: int, default: int | None) -> int | None:
+        s = cfg.subvector_dim
+        return s if s and length % s == 0 else default
+
+    def conv(ci: int, co: int, k: int, d: int | None = None) -> nn.Module:
         if mode is None:
             return nn.Conv2d(ci, co, 3, padding=1)
-        return PecanConv2d(ci, co, 3, padding=1, num_prototypes=k, **common)
+        return PecanConv2d(ci, co, 3, padding=1, num_prototypes=k, subvector_dim=dim(ci * 9, d), **common)
 
     feat = cfg.image_size // 4
     n_flat = c2 * feat * feat
-    k1, k2, k3 = cfg.num_prototypes
-    layers: list[nn.Module] = [conv(cfg.in_channels, c1, k1)]
+    kp = cfg.num_prototypes
+    k1, k2, k3 = (kp, kp, kp) if isinstance(kp, int) else tuple(kp)
+    layers: list[nn.Module] = [conv(cfg.in_channels, c1, k1, cfg.conv1_subvector_dim)]
     layers += [nn.BatchNorm2d(c1)] if cfg.batchnorm else []
     layers += [nn.ReLU(), nn.MaxPool2d(2), conv(c1, c2, k2)]
     layers += [nn.BatchNorm2d(c2)] if cfg.batchnorm else []
@@ -64,7 +71,7 @@ def build_digits_net(variant: str, cfg: NetConfig | None = None) -> nn.Sequentia
     if mode is None:
         layers.append(nn.Linear(n_flat, cfg.num_classes))
     else:
-        layers.append(PecanLinear(n_flat, cfg.num_classes, subvector_dim=cfg.linear_subvector_dim,
+        layers.append(PecanLinear(n_flat, cfg.num_classes, subvector_dim=dim(n_flat, cfg.linear_subvector_dim),
                                   num_prototypes=k3, **common))
     return nn.Sequential(*layers)
 

@@ -9,6 +9,8 @@ The output is ``Σ_j Σ_k a[j,k] · LUT[j,k,:] + bias`` with ``LUT[j,k,:] = P[j,
   With ``input_ste`` (default) the input gradient is also passed straight through as if the
   layer were dense (``dL/dx = Wᵀ dL/dy``): the gradient through the assignment alone vanishes
   as the temperature falls and stalls the earlier layers.
+* ``dense=True`` (warm-up): the ordinary conv/linear ``W·x + b`` with the same weight;
+  prototypes are seeded (k-means on the layer's inputs) by the first non-dense training pass.
 * eval, not frozen: float hard assignment (argmax similarity);
 * eval, frozen (:meth:`freeze`): the integer arithmetic of ``docs/format.md`` exactly
   (quantized activations, integer prototype codes, integer LUT, ties to the lowest k),
@@ -63,6 +65,8 @@ class _PecanBase(nn.Module):
         self.temperature = float(temperature)
         self.hard = False
         self.input_ste = True
+        self.dense = False  # warm-up: behave as the ordinary dense layer with the same weight
+        self.kmeans_iters = 5
         self.codebook_loss: torch.Tensor | None = None  # set by each training forward (see codebook_loss())
         self.act_bits = act_bits
         self.lut_bits = lut_bits
@@ -108,6 +112,12 @@ class _PecanBase(nn.Module):
             pick = torch.multinomial(probs, 1).squeeze(1)
             chosen.append(x[ar, pick])
         protos = torch.stack(chosen, 1)
+        for _ in range(self.kmeans_iters):  # Lloyd refinement (means of the assigned vectors)
+            assign = torch.cdist(x, protos, p=1).argmin(-1)  # D,B
+            onehot = F.one_hot(assign, self.num_prototypes).to(x.dtype)  # D,B,K
+            count = onehot.sum(1)[..., None]  # D,K,1
+            means = torch.bmm(onehot.transpose(1, 2), x) / count.clamp_min(1)
+            protos = torch.where(count > 0, means, protos)
         protos += 1e-3 * torch.randn_like(protos)  # break exact duplicates
         self.prototypes.copy_(protos)
         self.initialized.fill_(True)
@@ -151,12 +161,16 @@ class _PecanBase(nn.Module):
             with torch.no_grad():
                 self.act_min.fill_(min(float(self.act_min), float(v.min())))
                 self.act_max.fill_(max(float(self.act_max), float(v.max())))
+            if self.dense:
+                return F.linear(v, self.weight_matrix(), self.bias)
             if not bool(self.initialized):
                 self.init_prototypes(v)
             if self.frozen:
                 self.frozen = False  # training again invalidates the integer codes
         elif self.frozen:
             return self.quantized_forward(v)
+        elif self.dense:
+            return F.linear(v, self.weight_matrix(), self.bias)
         return self._float_forward(v)
 
     # -- quantization ----------------------------------------------------------------------
@@ -302,6 +316,12 @@ def codebook_loss(model: nn.Module) -> torch.Tensor:
 def set_temperature(model: nn.Module, temperature: float) -> None:
     for m in pecan_modules(model):
         m.temperature = float(temperature)
+
+
+def set_dense(model: nn.Module, dense: bool) -> None:
+    """Dense warm-up mode: PECAN layers compute ``W·x + b`` (prototypes are seeded when it ends)."""
+    for m in pecan_modules(model):
+        m.dense = bool(dense)
 
 
 def set_hard(model: nn.Module, hard: bool) -> None:

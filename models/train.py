@@ -22,7 +22,7 @@ from torch import nn
 
 from codesign.models.data import Split, load_digits_split
 from codesign.models.nets import VARIANTS, NetConfig, build_digits_net, fold_batchnorm
-from codesign.models.pecan import calibrate, freeze_model, pecan_modules, set_hard, set_temperature
+from codesign.models.pecan import calibrate, codebook_loss, freeze_model, pecan_modules, set_dense, set_hard, set_temperature
 
 
 class TrainingError(ValueError):
@@ -44,20 +44,23 @@ class TrainConfig:
     t_floor: float = 0.05  # temperature after the anneal
     anneal_fraction: float = 0.6  # fraction of the steps over which T decays exponentially to t_floor
     hard_fraction: float = 0.25  # last fraction of the epochs trained with straight-through hard assignment
+    warmup_epochs: int = 0  # PECAN: first epochs as the dense network with the same weights
+    codebook_weight: float = 1.0  # weight of the PECAN codebook loss (prototypes follow their inputs)
     seed: int = 0
     split_seed: int = 0
     net: NetConfig = field(default_factory=NetConfig)
 
 
 def default_config(variant: str) -> TrainConfig:
-    """Default hyper-parameters per variant."""
+    """Default hyper-parameters per variant (tuned on digits, see docs/pecan.md)."""
     if variant not in VARIANTS:
         raise TrainingError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
+    net = NetConfig(batchnorm=True, num_prototypes=32)
     if variant == "baseline":
-        return TrainConfig(epochs=20)
+        return TrainConfig(epochs=30, net=net)
     if variant == "pecan_a":
-        return TrainConfig(t_start=0.5, t_floor=0.02)
-    return TrainConfig(t_start=1.0, t_floor=0.05)
+        return TrainConfig(epochs=30, warmup_epochs=10, hard_fraction=1.0, t_start=0.1, t_floor=0.02, net=net)
+    return TrainConfig(epochs=30, warmup_epochs=10, hard_fraction=1.0, t_start=0.3, t_floor=0.05, net=net)
 
 
 class TemperatureSchedule:
@@ -112,25 +115,29 @@ def train_model(model: nn.Module, data: Split, cfg: TrainConfig, *, progress: bo
         opt = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
     else:
         raise TrainingError(f"optimizer {cfg.optimizer!r}; expected 'adam' or 'sgd'")
+    is_pecan = bool(pecan_modules(model))
     steps_per_epoch = math.ceil(len(xtr) / cfg.batch_size)
     total = cfg.epochs * steps_per_epoch
-    sched = TemperatureSchedule(cfg.t_start, cfg.t_floor, total, cfg.anneal_fraction)
+    warm_steps = min(cfg.warmup_epochs, cfg.epochs) * steps_per_epoch if is_pecan else 0
+    sched = TemperatureSchedule(cfg.t_start, cfg.t_floor, max(total - warm_steps, 1), cfg.anneal_fraction)
     lr_sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total, 1))
     gen = torch.Generator().manual_seed(cfg.seed)
-    hard_from = cfg.epochs - int(round(cfg.epochs * cfg.hard_fraction))
-    is_pecan = bool(pecan_modules(model))
+    hard_from = cfg.epochs - int(round((cfg.epochs - cfg.warmup_epochs) * cfg.hard_fraction))
     t0 = time.perf_counter()
     step, loss_v = 0, float("nan")
     with _deterministic(), _progress(cfg.epochs, progress, desc) as bar:
         for epoch in range(cfg.epochs):
             model.train()
             set_hard(model, is_pecan and epoch >= hard_from)
+            set_dense(model, is_pecan and epoch < cfg.warmup_epochs)
             perm = torch.randperm(len(xtr), generator=gen)
             tot, n = 0.0, 0
             for i in range(0, len(xtr), cfg.batch_size):
                 idx = perm[i:i + cfg.batch_size]
-                set_temperature(model, sched(step))
+                set_temperature(model, sched(max(step - warm_steps, 0)))
                 loss = F.cross_entropy(model(xtr[idx]), ytr[idx])
+                if is_pecan and cfg.codebook_weight:
+                    loss = loss + cfg.codebook_weight * codebook_loss(model)
                 loss_v = float(loss.detach())
                 if not math.isfinite(loss_v) or loss_v < 0:
                     raise TrainingError(f"{desc}: loss became {loss_v} at epoch {epoch}, step {step}; "
@@ -141,7 +148,7 @@ def train_model(model: nn.Module, data: Split, cfg: TrainConfig, *, progress: bo
                 lr_sched.step()
                 step += 1
                 tot, n = tot + loss_v * len(idx), n + len(idx)
-            bar.set_postfix(loss=f"{tot / n:.4f}", T=f"{sched(step):.3g}")
+            bar.set_postfix(loss=f"{tot / n:.4f}", T=f"{sched(max(step - warm_steps, 0)):.3g}")
             bar.update(1)
     set_hard(model, False)
     train_s = time.perf_counter() - t0
