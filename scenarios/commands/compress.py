@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ez.set_defaults(func=_ezcrop)
     hw = s.add_parser("hw", help="every variant → HDF5 → crossbar simulator: energy/latency/area/utilization")
     _common(hw)
-    hw.add_argument("--n-eval", type=int, default=200, help="test images run on the crossbar simulator (default 200)")
+    hw.add_argument("--n-eval", type=int, default=None,
+                    help="test images run functionally on the crossbar simulator (default 64, --full 500)")
     hw.add_argument("--group-mapping", choices=("packed", "dense"), default="packed",
                     help="depthwise/grouped conv mapping on crossbars (default packed)")
     hw.set_defaults(func=_hw)
@@ -121,7 +122,8 @@ def _hw(args) -> int:
     cfg = _cfg(args)
     _, models, data = tensor_view_variants(cfg, args.cache, log=_log)
     models["EZCrop 50 %"] = ezcrop_variant(cfg, models["dense ResNet"], data, 0.5, args.cache, log=_log)
-    rows = hw_table(models, data, n_eval=args.n_eval, out_dir=args.out / "hw_models",
+    n_eval = args.n_eval if args.n_eval is not None else (500 if args.full else 64)
+    rows = hw_table(models, data, n_eval=n_eval, out_dir=args.out / "hw_models",
                     group_mapping=args.group_mapping, log=_log)
     table = format_hw(rows)
     print(table)
