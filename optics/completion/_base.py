@@ -96,11 +96,14 @@ class History:
         self.ssim_every = max(1, int(ssim_every))
         self.rows: dict[str, list[float]] = {"change": [], "rse": [], "psnr": [], "ssim": []}
 
+    scale = 1.0  # solvers work on tensor / scale; metrics are on the original scale
+
     def record(self, x: np.ndarray, change: float) -> None:
-        """Append one iteration's numbers."""
+        """Append one iteration's numbers (``x`` on the solver's scale)."""
         self.rows["change"].append(float(change))
         if self.ref is None:
             return
+        x = x * self.scale
         self.rows["rse"].append(rse(x, self.ref))
         self.rows["psnr"].append(psnr(x, self.ref, self.data_range))
         k = len(self.rows["change"])
@@ -187,7 +190,11 @@ class Completer:
             if m.all():
                 x = t.copy()
             else:
-                x = self._solve(t, m, x, step)
+                # the ADMM penalty schedule acts on data scaled to unit Frobenius norm
+                # (estimated from the observed entries), so it suits any size and unit
+                scale = float(np.linalg.norm(t[m])) * np.sqrt(t.size / m.sum()) or 1.0
+                hist.scale = scale
+                x = scale * self._solve(t / scale, m, x / scale, step)
         finally:
             bar.close()
         x = np.where(m, t, x)  # observed entries are never changed

@@ -52,11 +52,13 @@ def _average_and_dual(ms, ys, rho, obs, mask, x):
     """Fused X and multiplier update on flat arrays.
 
     ``x = mean_n(M_n - Y_n / rho)`` with observed entries reset, then
-    ``Y_n += rho * (X - M_n)``; returns ``||x_new - x_old||^2`` and ``||x_old||^2``.
+    ``Y_n += rho * (X - M_n)``; returns ``||x_new - x_old||^2``, ``||x_old||^2`` and the
+    primal residual ``sum_n ||x_new - M_n||^2``.
     """
     n_modes, size = ms.shape
     diff2 = 0.0
     norm2 = 0.0
+    res2 = 0.0
     for j in range(size):
         if mask[j]:
             v = obs[j]
@@ -70,8 +72,10 @@ def _average_and_dual(ms, ys, rho, obs, mask, x):
         norm2 += x[j] * x[j]
         x[j] = v
         for n in range(n_modes):
-            ys[n, j] += rho * (v - ms[n, j])
-    return diff2, norm2
+            r = v - ms[n, j]
+            res2 += r * r
+            ys[n, j] += rho * r
+    return diff2, norm2, res2
 
 
 def mode_weights(alpha, ndim: int) -> np.ndarray:
@@ -85,15 +89,16 @@ def mode_weights(alpha, ndim: int) -> np.ndarray:
 class HaLRTC(Completer):
     """HaLRTC solver.
 
-    Parameters: ``rho`` (initial ADMM penalty), ``rho_growth`` (factor per iteration, 1 = fixed
+    Parameters: ``rho`` (initial ADMM penalty, for data scaled to unit Frobenius norm), ``rho_growth`` (factor per iteration, 1 = fixed
     penalty), ``rho_max``, ``alpha`` (per-mode weights, default equal), ``max_iter``, ``tol``
-    (stop when the relative change of X drops below it), ``ssim_every`` (SSIM tracking stride).
+    (stop when both the relative change of X and the relative primal residual
+    ``||X - M_n|| / ||X||`` drop below it; ``history_["change"]`` holds the larger), ``ssim_every`` (SSIM tracking stride).
     Use ``HaLRTC().complete(tensor, mask)``.
     """
 
     name = "HaLRTC"
 
-    def __init__(self, rho: float = 1e-2, rho_growth: float = 1.05, rho_max: float = 1e3, alpha=None,
+    def __init__(self, rho: float = 1.0, rho_growth: float = 1.05, rho_max: float = 1e5, alpha=None,
                  max_iter: int = 300, tol: float = 1e-6, ssim_every: int = 1):
         self.rho = rho
         self.rho_growth = rho_growth
@@ -117,8 +122,9 @@ class HaLRTC(Completer):
             for i, n in enumerate(modes):
                 z = xt + ys[i].reshape(shape) / rho
                 ms[i] = fold(svt(unfold(z, n), alpha[n] / rho), n, shape).ravel()
-            diff2, norm2 = _average_and_dual(ms, ys, rho, obs, mf, xf)
+            diff2, norm2, res2 = _average_and_dual(ms, ys, rho, obs, mf, xf)
             rho = min(rho * float(self.rho_growth), float(self.rho_max))
-            if step(xf.reshape(shape), np.sqrt(diff2 / max(norm2, 1e-300))):
+            norm2 = max(norm2, 1e-300)
+            if step(xf.reshape(shape), np.sqrt(max(diff2, res2 / len(modes)) / norm2)):
                 break
         return xf.reshape(shape)

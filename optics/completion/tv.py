@@ -104,8 +104,8 @@ class LRTCTV(Completer):
 
     name = "LRTC-TV"
 
-    def __init__(self, lam: float = 0.05, tv_axes=(0, 1), rho: float = 1e-2, rho_growth: float = 1.05,
-                 rho_max: float = 1e3, alpha=None, max_iter: int = 300, tol: float = 1e-6, ssim_every: int = 1,
+    def __init__(self, lam: float = 0.05, tv_axes=(0, 1), rho: float = 1.0, rho_growth: float = 1.05,
+                 rho_max: float = 1e5, alpha=None, max_iter: int = 300, tol: float = 1e-6, ssim_every: int = 1,
                  cg_iter: int = 10):
         self.lam = lam
         self.cg_iter = cg_iter
@@ -141,12 +141,19 @@ class LRTCTV(Completer):
             for k, a in enumerate(axes):
                 rhs = rhs + diff_adj((zs[k] - ws[k] / rho).reshape(shape), a)
             x_new = _masked_cg(x, rhs, m, len(modes), axes, int(self.cg_iter))
-            change = np.linalg.norm(x_new - x) / max(np.linalg.norm(x), 1e-300)
+            scale = max(np.linalg.norm(x), 1e-300)
+            change = np.linalg.norm(x_new - x) / scale
             x = x_new
+            res2 = 0.0
             for i in range(len(modes)):
-                ys[i] += rho * (x - ms[i])
+                r = x - ms[i]
+                res2 += float(np.vdot(r, r))
+                ys[i] += rho * r
             for k, a in enumerate(axes):
-                ws[k] += rho * (diff_fwd(x, a).ravel() - zs[k])
+                r = diff_fwd(x, a).ravel() - zs[k]
+                res2 += float(np.vdot(r, r))
+                ws[k] += rho * r
+            change = max(change, np.sqrt(res2 / (len(modes) + len(axes))) / scale)
             rho = min(rho * float(self.rho_growth), float(self.rho_max))
             if step(x, change):
                 break
