@@ -39,9 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     h = s.add_parser("hardware", help="natural/AT/AT-FR-SWA on simulated crossbars: noise σ × ADC bits, clean and replayed PGD-20")
     _common(h)
-    h.add_argument("--n-eval", type=int, default=200, help="test images (default 200)")
+    h.add_argument("--n-eval", type=int, default=100, help="test images (default 100)")
     h.add_argument("--noise", default="0,0.02,0.05,0.1", help="programming noise σ list (default 0,0.02,0.05,0.1)")
-    h.add_argument("--adc-bits", default="4,6,8", help="ADC resolutions (default 4,6,8)")
+    h.add_argument("--adc-bits", default="4,8", help="ADC resolutions (default 4,8)")
     h.add_argument("--noise-seeds", type=int, default=1, help="programming-noise draws averaged per σ > 0 (default 1)")
     h.set_defaults(func=_hardware)
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
