@@ -45,6 +45,7 @@ class TrainConfig:
     anneal_fraction: float = 0.6  # fraction of the steps over which T decays exponentially to t_floor
     hard_fraction: float = 0.25  # last fraction of the epochs trained with straight-through hard assignment
     warmup_epochs: int = 0  # PECAN: first epochs as the dense network with the same weights
+    augment_shift: int = 0  # random image translation by up to this many pixels (zero fill); 0 = off
     codebook_weight: float = 1.0  # weight of the PECAN codebook loss (prototypes follow their inputs)
     seed: int = 0
     split_seed: int = 0
@@ -57,7 +58,7 @@ def default_config(variant: str) -> TrainConfig:
         raise TrainingError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
     net = NetConfig(batchnorm=True, num_prototypes=32)
     if variant == "baseline":
-        return TrainConfig(epochs=30, net=net)
+        return TrainConfig(epochs=30, augment_shift=1, net=net)
     if variant == "pecan_a":
         return TrainConfig(epochs=30, warmup_epochs=10, hard_fraction=1.0, t_start=0.1, t_floor=0.02, net=net)
     return TrainConfig(epochs=30, warmup_epochs=10, hard_fraction=1.0, t_start=0.3, t_floor=0.05, net=net)
@@ -85,6 +86,14 @@ def _deterministic():
         yield
     finally:
         torch.use_deterministic_algorithms(prev)
+
+
+def _shift(x: torch.Tensor, s: int, gen: torch.Generator) -> torch.Tensor:
+    """Translate every image by a random (dy, dx) in [-s, s]² with zero fill."""
+    n, _, h, w = x.shape
+    padded = F.pad(x, (s, s, s, s))
+    off = torch.randint(0, 2 * s + 1, (n, 2), generator=gen).tolist()
+    return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(off)])
 
 
 @torch.no_grad()
@@ -135,7 +144,8 @@ def train_model(model: nn.Module, data: Split, cfg: TrainConfig, *, progress: bo
             for i in range(0, len(xtr), cfg.batch_size):
                 idx = perm[i:i + cfg.batch_size]
                 set_temperature(model, sched(max(step - warm_steps, 0)))
-                loss = F.cross_entropy(model(xtr[idx]), ytr[idx])
+                xb = _shift(xtr[idx], cfg.augment_shift, gen) if cfg.augment_shift else xtr[idx]
+                loss = F.cross_entropy(model(xb), ytr[idx])
                 if is_pecan and cfg.codebook_weight:
                     loss = loss + cfg.codebook_weight * codebook_loss(model)
                 loss_v = float(loss.detach())
