@@ -49,6 +49,9 @@ class CrossbarConfig:
     seed: int = 0
     #: grouped/depthwise conv mapping: "packed" (groups share tiles, block-diagonal) or "dense"
     group_mapping: str = "packed"
+    #: DeBut factor mapping: "dense" (whole factor as a dense matrix), "block" (each block a dense
+    #: tile) or "diagonal" (packed diagonals); see sim/executors/debut.py
+    debut_mapping: str = "diagonal"
 
 
 @dataclass

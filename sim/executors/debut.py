@@ -115,7 +115,7 @@ class _DeButCrossbar(_DeButMixin, _CrossbarLayer):
     _progs: list | None = None
 
     def mapping(self) -> str:
-        m = getattr(self.hw.crossbar, "debut_mapping", "diagonal")
+        m = self.hw.crossbar.debut_mapping
         if m not in MAPPINGS:
             from codesign.cam.crossbar import CrossbarError
             raise CrossbarError(f"hw.crossbar.debut_mapping = {m!r}; expected one of {MAPPINGS}")
