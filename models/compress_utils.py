@@ -27,10 +27,10 @@ def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return xp[:, :, dy:dy + h, dx:dx + w]
 
 
-def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int = 10, lr: float = 0.05,
+def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int = 10, lr: float = 0.1,
           seed: int = 0, batch_size: int = 128, weight_decay: float = 5e-4, augment: bool = True,
-          progress: bool = False) -> nn.Module:
-    """Train in place with SGD(momentum 0.9) and a cosine schedule; returns the model."""
+          clip: float = 2.0, progress: bool = False) -> nn.Module:
+    """Train in place with SGD(momentum 0.9), a cosine schedule and gradient-norm clipping."""
     gen = torch.Generator().manual_seed(seed)
     x, y = torch.as_tensor(xtr), torch.as_tensor(ytr)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay, nesterov=True)
@@ -49,6 +49,7 @@ def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int = 10, 
             loss = F.cross_entropy(model(xb), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
             sched.step()
     model.eval()

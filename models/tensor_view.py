@@ -45,7 +45,11 @@ def _cp(t: np.ndarray, rank: int, seed: int, n_iter: int) -> tuple[np.ndarray, n
     init = "svd" if rank <= min(t.shape) else "random"
     cp = parafac(tl.tensor(t), rank=rank, init=init, n_iter_max=n_iter, tol=1e-10, random_state=seed)
     weights, (a, b, c) = cp
-    return a * weights[None, :], b, c
+    a = a * weights[None, :]
+    # balance the three factor norms per component (same product; better-conditioned fine-tuning)
+    na, nb, nc = (np.linalg.norm(f, axis=0) + 1e-12 for f in (a, b, c))
+    g = np.cbrt(na * nb * nc)
+    return a * (g / na), b * (g / nb), c * (g / nc)
 
 
 @torch.no_grad()

@@ -26,10 +26,10 @@ from codesign.models.tensor_view import decompose_model
 
 @dataclass
 class CompressConfig:
-    n_train: int = 3000
+    n_train: int = 4000
     n_test: int = 1000
     n_val: int = 256          # held-out batch for shift selection (not used for training)
-    epochs: int = 12          # base training
+    epochs: int = 10          # base training
     ft_epochs: int = 2        # fine-tuning after each structural change
     seed: int = 0
     widths: tuple = (16, 32, 64)

@@ -12,8 +12,8 @@ from pathlib import Path
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true", help="bigger run (10k images, ResNet-14, 30 epochs; ~1 h on 2 cores)")
     p.add_argument("--seed", type=int, default=0, help="data / training seed (default 0)")
-    p.add_argument("--epochs", type=int, default=None, help="base training epochs (default 12, --full 30)")
-    p.add_argument("--n-train", type=int, default=None, help="training images (default 3000, --full 10000)")
+    p.add_argument("--epochs", type=int, default=None, help="base training epochs (default 10, --full 30)")
+    p.add_argument("--n-train", type=int, default=None, help="training images (default 4000, --full 10000)")
     p.add_argument("--cifar-dir", type=Path, default=None,
                    help="use local CIFAR-10 python pickles from this folder instead of shapes10 (no download)")
     p.add_argument("--cache", type=Path, default=Path("runs/compress/cache"),
