@@ -85,3 +85,128 @@ def cam_pecan(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, floa
         out["accuracy"] = _trained_accuracy(variant, json.dumps(train_settings(model),
                                                                 sort_keys=True))
     return out
+
+
+# --------------------------------------------------------------------------- crossbar networks
+
+#: LeNet-on-digits variants of the DeBut study, by the layers swapped for DeBut chains
+XBAR_NETWORKS = {"dense": (), "fc1_debut": ("fc1",), "conv2_fc1_fc2_debut": ("conv2", "fc1", "fc2"),
+                 "all_debut": None}
+
+
+@lru_cache(maxsize=8)
+def _xbar_spec(network: str):
+    """Untrained (random-init) export of a LeNet variant: costs are data-independent."""
+    import tempfile
+    from pathlib import Path
+
+    from codesign.models.debut_export import export_sequential
+    from codesign.models.swap import swap_layers
+    from codesign.scenarios.debut_experiments import DEBUT_PLAN, all_debut_lenet, lenet_digits
+    from codesign.sim.format import read_model
+
+    if network not in XBAR_NETWORKS:
+        raise ValueError(f"model.network {network!r}; expected one of {sorted(XBAR_NETWORKS)}")
+    names = XBAR_NETWORKS[network]
+    if names is None:
+        model = all_debut_lenet(seed=0)
+    else:
+        model = lenet_digits(seed=0)
+        if names:
+            model = swap_layers(model, {n: DEBUT_PLAN[n] for n in names}, init="random", seed=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_sequential(Path(tmp) / "m.h5", model, (1, 8, 8), 10, name=network)
+        return read_model(path)
+
+
+@lru_cache(maxsize=1)
+def _xbar_trained_dir() -> str:
+    """Train the four LeNet variants once (cached on disk by code hash) and export them."""
+    import hashlib
+    from pathlib import Path
+
+    from codesign.models.debut_export import export_sequential
+    from codesign.scenarios.debut_hw import _train_models
+    from codesign.scenarios.runner import CACHE, REPO
+
+    h = hashlib.sha256()
+    for rel in ("scenarios/debut_hw.py", "scenarios/debut_experiments.py", "models/debut.py", "models/swap.py",
+                "models/debut_export.py", "sim/format.py"):
+        h.update((REPO / rel).read_bytes())
+    folder = CACHE / "xbar" / h.hexdigest()[:12]
+    names = {"dense LeNet": "dense", "FC1 → DeBut": "fc1_debut", "CONV2+FC1+FC2 → DeBut": "conv2_fc1_fc2_debut",
+             "all-DeBut": "all_debut"}
+    if not all((folder / f"{n}.h5").exists() for n in names.values()):
+        models, (xte, yte) = _train_models(quick=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        for label, model in models.items():
+            export_sequential(folder / f"{names[label]}.h5", model, (1, 8, 8), 10, name=names[label],
+                              golden=xte[:32], golden_labels=yte[:32], test_x=xte, test_y=yte)
+    return str(folder)
+
+
+def xbar_network(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, float]:
+    """Dense vs DeBut LeNet (digits) with conv/linear/DeBut layers on IMC crossbars."""
+    from pathlib import Path
+
+    from codesign.sim.engine import Simulator
+
+    hw, model = _split(point, settings)
+    targets = {"conv2d": "crossbar", "linear": "crossbar", "debut_linear": "crossbar", "debut_conv2d": "crossbar"}
+    hw.targets = {**hw.targets, **targets}
+    network = str(model.get("network", "dense"))
+    spec = _xbar_spec(network)
+    out = _cost_metrics(Simulator(spec).cost(hw))
+    out["params"] = float(sum(a.size for lay in spec.layers for k, a in lay.arrays.items() if k != "bias"))
+    if settings.get("accuracy"):
+        path = Path(_xbar_trained_dir()) / f"{network}.h5"
+        out["accuracy"] = float(Simulator(path, hw=hw).evaluate(which="testset", progress=False).accuracy)
+    return out
+
+
+# --------------------------------------------------------------------------- optics tap detection
+
+@lru_cache(maxsize=16)
+def _optics_detector(scenario: str, amp_mode: str, noise: float, hours: float, use_inline: bool, seed: int):
+    from codesign.optics import TapDetector, TapLocalizer
+    from codesign.optics.evaluate import _variant
+    from codesign.optics.scenario import load_scenario as load_optics
+    from codesign.optics.simulate import simulate_dataset
+
+    sc = load_optics(scenario)
+    ov = {"power_noise_db": noise, "osnr_noise_db": 3 * noise, "gsnr_noise_db": noise}
+    train = simulate_dataset(load_optics(_variant(sc.raw, hours * 3600, amp_mode=amp_mode), sc.source), seed + 1,
+                             opm_overrides=ov)
+    return TapDetector(use_inline=use_inline).fit(train), TapLocalizer().fit(train)
+
+
+def optics_tap(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, float]:
+    """Tap detection on a simulated line: detection/false-alarm rate and span accuracy.
+
+    Knobs: ``optics.tap_loss_db``, ``optics.power_noise_db`` (OSNR noise = 3×), ``optics.amp_mode``
+    ("gain"/"power"), ``optics.use_inline`` (detector also uses in-line OPM data),
+    ``optics.hours`` (simulated duration), ``optics.taps``, ``optics.seed``, ``optics.scenario``.
+    """
+    from codesign.optics.evaluate import _variant, score_run
+    from codesign.optics.scenario import load_scenario as load_optics
+    from codesign.optics.simulate import simulate_dataset
+
+    kn = {k.partition(".")[2]: v for k, v in {**settings.get("fixed", {}), **point}.items()
+          if k.startswith("optics.")}
+    from codesign.scenarios.scenario import SCENARIO_DIR
+    from pathlib import Path
+
+    scenario = str(kn.get("scenario", SCENARIO_DIR / "optics_default.toml"))
+    if not Path(scenario).exists() and (SCENARIO_DIR / Path(scenario).name).exists():
+        scenario = str(SCENARIO_DIR / Path(scenario).name)
+    mode, noise = str(kn.get("amp_mode", "gain")), float(kn.get("power_noise_db", 0.1))
+    hours, seed = float(kn.get("hours", 6)), int(kn.get("seed", 0))
+    det, loc = _optics_detector(scenario, mode, noise, hours, bool(kn.get("use_inline", False)), seed)
+    sc = load_optics(scenario)
+    ov = {"power_noise_db": noise, "osnr_noise_db": 3 * noise, "gsnr_noise_db": noise}
+    test = simulate_dataset(load_optics(_variant(sc.raw, hours * 3600, {"tap_count": int(kn.get("taps", 4))},
+                                                 float(kn.get("tap_loss_db", 1.0)), mode), sc.source),
+                            seed + 100, opm_overrides=ov)
+    s = score_run(test, det, loc)
+    return {"detection_rate": s["detection"], "false_alarm_rate": s["false_alarm"],
+            "span_accuracy": s["span_accuracy"]}

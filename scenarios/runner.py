@@ -169,7 +169,10 @@ def print_summary(summary: dict[str, Any]) -> None:
         t.add_row(r["variant"], "+".join(r["targets"]), "" if ta is None else f"{100 * ta:.2f}%",
                   f"{100 * r['sim_accuracy']:.2f}%", f"{100 * r['golden_prediction_match']:.0f}%",
                   f"{r['energy_pj'] / 1e3:.2f}", f"{r['latency_ns'] / 1e3:.2f}", f"{r['area_mm2']:.4f}")
-    Console().print(t)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=140)
+    console.print(t)
 
 
 def _comparison_plot(reports: dict[str, Any], path: Path) -> None:

@@ -28,7 +28,7 @@ _MODEL_KEYS = {"dataset": str, "variants": list, "variant": str, "seed": int, "e
                "golden_size": int, "network": str}
 _SWEEP_KEYS = {"evaluator": str, "mode": str, "samples": int, "seed": int, "axes": dict, "fixed": dict,
                "chunk_size": int, "accuracy": bool}
-METRICS = ("energy_pj", "latency_ns", "area_mm2", "accuracy", "edp_pj_ns", "detection_rate",
+METRICS = ("energy_pj", "latency_ns", "area_mm2", "accuracy", "edp_pj_ns", "detection_rate", "span_accuracy",
            "false_alarm_rate", "params", "macs", "utilization", "cycles", "throughput_inf_s")
 
 
