@@ -26,7 +26,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from codesign.sim.layer_schema import LAYER_SCHEMAS, FormatError, infer_output_shape
+from codesign.sim.layer_schema import LAYER_SCHEMAS, FormatError, check_array, infer_output_shape
 
 FORMAT_VERSION = "1.0"
 #: im2col column order used by every conv-like layer: input channel slowest, then kernel
@@ -122,24 +122,12 @@ def validate_model(spec: ModelSpec, source: str = "<model>") -> dict[str, tuple[
     return shapes
 
 
-def _check_array(arr: np.ndarray, where: str, shape: tuple[int, ...] | None, kind: str) -> None:
-    if shape is not None and tuple(arr.shape) != tuple(shape):
-        raise FormatError(f"{where}: shape {tuple(arr.shape)}, expected {tuple(shape)}")
-    if kind == "f":
-        if arr.dtype.kind != "f":
-            raise FormatError(f"{where}: dtype {arr.dtype}, expected a float dtype")
-        if not np.all(np.isfinite(arr)):
-            raise FormatError(f"{where}: contains NaN or inf values")
-    elif kind == "i" and arr.dtype.kind not in "iu":
-        raise FormatError(f"{where}: dtype {arr.dtype}, expected an integer dtype")
-
-
 def _check_golden(spec: ModelSpec, source: str) -> None:
     n_cls = spec.num_classes
     ishape = tuple(spec.input_shape)
     if spec.golden_inputs is not None:
         gi = spec.golden_inputs
-        _check_array(gi, f"{source}: /golden/inputs", None, "f")
+        check_array(gi, f"{source}: /golden/inputs", None, "f")
         if tuple(gi.shape[1:]) != ishape:
             raise FormatError(f"{source}: /golden/inputs: shape {gi.shape}, expected (N, {', '.join(map(str, ishape))})")
         n = gi.shape[0]
@@ -150,15 +138,15 @@ def _check_golden(spec: ModelSpec, source: str) -> None:
         ):
             if arr is None:
                 raise FormatError(f"{source}: /golden/{name}: missing; expected a dataset of shape {shape}")
-            _check_array(arr, f"{source}: /golden/{name}", shape, kind)
+            check_array(arr, f"{source}: /golden/{name}", shape, kind)
     if spec.test_inputs is not None:
         ti = spec.test_inputs
-        _check_array(ti, f"{source}: /testset/inputs", None, "f")
+        check_array(ti, f"{source}: /testset/inputs", None, "f")
         if tuple(ti.shape[1:]) != ishape:
             raise FormatError(f"{source}: /testset/inputs: shape {ti.shape}, expected (N, {', '.join(map(str, ishape))})")
         if spec.test_labels is None:
             raise FormatError(f"{source}: /testset/labels: missing; expected shape ({ti.shape[0]},)")
-        _check_array(spec.test_labels, f"{source}: /testset/labels", (ti.shape[0],), "i")
+        check_array(spec.test_labels, f"{source}: /testset/labels", (ti.shape[0],), "i")
         if spec.test_labels.size and (spec.test_labels.min() < 0 or spec.test_labels.max() >= n_cls):
             raise FormatError(f"{source}: /testset/labels: values must lie in [0, {n_cls})")
 

@@ -71,13 +71,13 @@ class LayerSchema:
                     continue
                 raise FormatError(f"{where}/{key}: missing dataset")
             shape = shape_fn(layer.attrs) if shape_fn is not None else None
-            _check(np.asarray(arr), f"{where}/{key}", shape, kind)
+            check_array(np.asarray(arr), f"{where}/{key}", shape, kind)
         dynamic = self.dynamic_datasets(layer, where) if self.dynamic_datasets is not None else {}
         for key, (kind, shape) in dynamic.items():
             arr = layer.arrays.get(key)
             if arr is None:
                 raise FormatError(f"{where}/{key}: missing dataset")
-            _check(np.asarray(arr), f"{where}/{key}", shape, kind)
+            check_array(np.asarray(arr), f"{where}/{key}", shape, kind)
         unknown = set(layer.arrays) - set(self.datasets) - set(dynamic)
         if unknown:
             expected = sorted(set(self.datasets) | set(dynamic))
@@ -86,7 +86,8 @@ class LayerSchema:
             self.extra_check(layer, where)
 
 
-def _check(arr: np.ndarray, where: str, shape: Shape | None, kind: str) -> None:
+def check_array(arr: np.ndarray, where: str, shape: Shape | None, kind: str) -> None:
+    """Raise FormatError unless ``arr`` has ``shape`` (if given) and dtype kind ``kind`` ('f' finite floats, 'i' ints)."""
     if shape is not None and tuple(arr.shape) != tuple(int(s) for s in shape):
         raise FormatError(f"{where}: shape {tuple(arr.shape)}, expected {tuple(int(s) for s in shape)}")
     if kind == "f":
