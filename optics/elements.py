@@ -83,14 +83,19 @@ class Fiber:
         d = self.dispersion_ps_nm_km * 1e-6  # ps/(nm km) -> s/m^2
         return -(self.ref_wavelength_m ** 2) * d / (2 * np.pi * C_LIGHT)
 
-    def eta(self, si: SpectralInfo) -> np.ndarray:
-        """GN-model eta matrix (cached per channel plan)."""
-        key = (si.frequency_hz.size, float(si.frequency_hz[0]), float(si.frequency_hz[-1]))
+    def eta_matrix(self, frequency_hz, baud_rate_hz) -> np.ndarray:
+        """GN-model eta matrix (C, C) in 1/W^2 for a channel plan (cached per plan and fiber parameters)."""
+        key = (frequency_hz.size, float(frequency_hz[0]), float(frequency_hz[-1]), float(np.mean(baud_rate_hz)),
+               self.length_km, self.loss_db_km, self.dispersion_ps_nm_km, self.effective_area_um2, self.n2_m2_w)
         if self._eta is None or self._eta_key != key:
-            self._eta = gn_eta(si.frequency_hz, si.baud_rate_hz, self.alpha_np_m, self.beta2_s2_m,
+            self._eta = gn_eta(frequency_hz, baud_rate_hz, self.alpha_np_m, self.beta2_s2_m,
                                self.gamma_w_m, self.length_km * 1e3)
             self._eta_key = key
         return self._eta
+
+    def eta(self, si: SpectralInfo) -> np.ndarray:
+        """GN-model eta matrix for the plan carried by ``si``."""
+        return self.eta_matrix(si.frequency_hz, si.baud_rate_hz)
 
     def __call__(self, si: SpectralInfo, extra_loss_db=None, tap_position_km=None) -> SpectralInfo:
         """Propagate; ``extra_loss_db`` (S,) is a lumped loss (tap/bend) at ``tap_position_km`` (S,)."""
@@ -109,20 +114,27 @@ class Fiber:
         return si.scaled(db2lin(-loss))
 
 
-def variable_gain_nf_db(gain_db, gain_min_db, gain_max_db, nf_min_db, nf_max_db, delta_p_db=5.0):
-    """Two-stage NF model NF = nf1 + nf2 / g1a (GNPy 'variable_gain'; inputs from its equipment file).
+def variable_gain_nf_params(gain_min_db, gain_max_db, nf_min_db, nf_max_db, delta_p_db=5.0):
+    """(nf1_db, nf2_db, delta_p_db) of the two-stage NF model NF = nf1 + nf2 / g1a (GNPy 'variable_gain').
 
     nf1, nf2 solve NF(g1a_max) = nf_min and NF(g1a_min) = nf_max with g1a = G - delta_p - dg,
-    dg = max(G_flatmax - G, 0); gains below gain_min are padded (NF + pad).
+    dg = max(G_flatmax - G, 0); the two coils are kept close (same rule as GNPy).
     """
     g1a_min = gain_min_db - (gain_max_db - gain_min_db) - delta_p_db
     g1a_max = gain_max_db - delta_p_db
     nf2 = lin2db((db2lin(nf_min_db) - db2lin(nf_max_db)) / (1 / db2lin(g1a_max) - 1 / db2lin(g1a_min)))
     nf1 = lin2db(db2lin(nf_min_db) - db2lin(nf2) / db2lin(g1a_max))
-    if not nf1 + 0.3 < nf2 < nf1 + 2:  # keep the two coils close (same rule as GNPy)
+    if not nf1 + 0.3 < nf2 < nf1 + 2:
         nf2 = float(np.clip(nf2, nf1 + 0.3, nf1 + 2))
         g1a_max = lin2db(db2lin(nf2) / (db2lin(nf_min_db) - db2lin(nf1)))
         delta_p_db = gain_max_db - g1a_max
+    return float(nf1), float(nf2), float(delta_p_db)
+
+
+def variable_gain_nf_db(gain_db, gain_min_db, gain_max_db, nf_min_db, nf_max_db, delta_p_db=5.0):
+    """Two-stage NF (dB) at ``gain_db`` (see :func:`variable_gain_nf_params`); gains below gain_min are
+    padded (NF + pad)."""
+    nf1, nf2, delta_p_db = variable_gain_nf_params(gain_min_db, gain_max_db, nf_min_db, nf_max_db, delta_p_db)
     pad = np.maximum(gain_min_db - gain_db, 0.0)
     g = gain_db + pad
     dg = np.maximum(gain_max_db - g, 0.0)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .elements import Edfa, Fiber, Roadm, Transmitter, Voa
 from .receiver import Receiver
-from .spectrum import REF_BW_HZ, ChannelPlan, lin2db
+from .spectrum import REF_BW_HZ, ChannelPlan, db2lin, lin2db
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Line:
     elements: list
     receiver: Receiver = field(default_factory=Receiver)
     name: str = "line"
+    _compiled: tuple = field(default=None, repr=False, compare=False)
 
     @property
     def plan(self) -> ChannelPlan:
@@ -87,10 +88,41 @@ class Line:
                 out.append(k)
         return np.asarray(out, int)
 
-    def evaluate(self, state: LineState | None = None) -> dict:
-        """Propagate all samples. Returns dict with
-        ``mon_power_dbm``, ``mon_osnr_db`` of shape (M, S, C) and the receiver metrics (S, C)."""
+    def compiled(self):
+        """The line's :class:`~codesign.optics.fastline.CompiledLine` (rebuilt when an element changes)."""
+        from .fastline import CompiledLine
+
+        key = repr((self.transmitter, self.elements, self.receiver))
+        if self._compiled is None or self._compiled[0] != key:
+            self._compiled = (key, CompiledLine(self))
+        return self._compiled[1]
+
+    def evaluate(self, state: LineState | None = None, ber: bool = True, fast: bool = True) -> dict:
+        """Propagate all samples. Returns dict with ``mon_power_dbm``, ``mon_osnr_db`` of shape (M, S, C) and
+        the receiver metrics (S, C) (``ber``/``q_db`` only if ``ber``). Uses the fused kernel
+        (``fastline``) unless ``fast`` is False or the line has a ROADM (then :meth:`evaluate_reference`)."""
+        from .fastline import supported
+        from .receiver import ber_from_snr, q_db_from_ber
+
         state = state or LineState(1)
+        if not (fast and supported(self)):
+            return self.evaluate_reference(state)
+        cl = self.compiled()
+        out = cl.run(state)
+        if ber:
+            out["ber"] = ber_from_snr(out["gsnr_bw_db"], self.receiver.modulation)
+            out["q_db"] = q_db_from_ber(out["ber"])
+        out.update({k: np.copy(v) for k, v in cl.static.items()})
+        out["signal_dbm"] = out["power_dbm"]
+        out["modulation"] = self.receiver.modulation
+        return out
+
+    def evaluate_reference(self, state: LineState | None = None, record_span_inputs: bool = False) -> dict:
+        """Element-by-element numpy propagation (GNPy-like reference; handles ROADMs). Same outputs as
+        :meth:`evaluate`; ``record_span_inputs`` adds ``span_inputs``: per span (signal, total) W at the
+        fiber input after the input connector."""
+        state = state or LineState(1)
+        spans_in = []
         s = state.n_samples
         si = self.transmitter(s, state.tx_power_offset_db, state.channel_on)
         n_nominal = self.plan.n_channels
@@ -101,6 +133,9 @@ class Line:
             if isinstance(e, Fiber):
                 el = None if state.span_extra_loss_db is None else state.span_extra_loss_db[:, k_span]
                 pos = None if state.tap_position_km is None else state.tap_position_km[:, k_span]
+                if record_span_inputs:
+                    sc = si.scaled(db2lin(-(e.con_in_db + e.att_in_db)))
+                    spans_in.append((sc.signal_w, sc.total_w))
                 si = e(si, el, pos)
                 k_span += 1
             elif isinstance(e, Edfa):
@@ -121,6 +156,8 @@ class Line:
         rx["mon_power_dbm"] = np.stack(powers)
         rx["mon_osnr_db"] = np.stack(osnrs)
         rx["signal_dbm"] = rx["power_dbm"]
+        if record_span_inputs:
+            rx["span_inputs"] = spans_in
         return rx
 
     @staticmethod
