@@ -76,21 +76,21 @@ def _cached(cache_dir: Path | None, name: str, cfg: CompressConfig, build):
     return model
 
 
-def base_models(cfg: CompressConfig, data, cache_dir: Path | None, log=print):
-    xtr, ytr = data[0], data[1]
-
-    def dense():
-        log(f"training dense ResNet ({cfg.epochs} epochs, {len(xtr)} images)")
+def dense_model(cfg: CompressConfig, data, cache_dir: Path | None, log=print):
+    def build():
+        log(f"training dense ResNet ({cfg.epochs} epochs, {len(data[0])} images)")
         torch.manual_seed(cfg.seed)
-        return train(SmallResNet(cfg.widths, cfg.blocks), xtr, ytr, epochs=cfg.epochs, seed=cfg.seed)
+        return train(SmallResNet(cfg.widths, cfg.blocks), data[0], data[1], epochs=cfg.epochs, seed=cfg.seed)
+    return _cached(cache_dir, "dense", cfg, build)
 
-    def shift():
+
+def shift_model(cfg: CompressConfig, data, cache_dir: Path | None, log=print):
+    def build():
         log(f"training ShiftResNet ({cfg.epochs} epochs)")
         torch.manual_seed(cfg.seed)
-        return train(ShiftResNet(cfg.widths, cfg.blocks, cfg.shift_expansion), xtr, ytr, epochs=cfg.epochs,
-                     seed=cfg.seed)
-
-    return _cached(cache_dir, "dense", cfg, dense), _cached(cache_dir, "shift", cfg, shift)
+        return train(ShiftResNet(cfg.widths, cfg.blocks, cfg.shift_expansion), data[0], data[1],
+                     epochs=cfg.epochs, seed=cfg.seed)
+    return _cached(cache_dir, "shift", cfg, build)
 
 
 #: tensor-view variants: (name, form, rank) — PDP rank is a multiple of each conv's out_channels
@@ -110,7 +110,8 @@ def tensor_view_variants(cfg: CompressConfig, cache_dir: Path | None = None, log
     """Rows (accuracy/params/MACs) and trained modules for dense, DP, PD, PDP, ShiftResNet (pruned)."""
     data = load_data(cfg)
     xtr, ytr, xval, yval = data[:4]
-    dense, shift = base_models(cfg, data, cache_dir, log)
+    dense = dense_model(cfg, data, cache_dir, log)
+    shift = shift_model(cfg, data, cache_dir, log)
     rows, models = [_row("dense ResNet", dense, data)], {"dense ResNet": dense}
     for name, form, rank in TV_VARIANTS:
         def build(form=form, rank=rank, name=name):
@@ -146,7 +147,7 @@ def ezcrop_experiment(cfg: CompressConfig, ratios=(0.5,), seeds=(0, 1, 2), n_sco
     """Accuracy after fine-tuning per (ratio, method) over seeds, and score timings."""
     data = load_data(cfg)
     xtr, ytr, _, _, xte, yte = data
-    dense, _ = base_models(cfg, data, cache_dir, log)
+    dense = dense_model(cfg, data, cache_dir, log)
     xs = xtr[:n_score]
     timing = {}
     scores = {}
