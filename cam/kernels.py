@@ -9,7 +9,7 @@ never changes the result; ties always go to the lowest prototype index (strict `
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 _BIG = np.int64(2**62)
 
@@ -145,3 +145,120 @@ def lut_accumulate(win, lut):
             for o in range(out):
                 acc[n, o] += lut[j, k, o]
     return acc
+
+
+# -- fused, parallel forms used by the simulator's functional run (same winners as above) ----------
+# Tiling never changes an exact integer nearest match (partial distances add up to the full one and
+# tiles are merged in row order with strict comparisons), so these scan all K prototypes of a
+# subspace at once, vectorized over k with prototypes stored transposed [D, d, K], then gather the
+# LUT rows of the winners. Queries run in parallel (``prange``); ties go to the lowest k.
+
+
+@njit(cache=True)
+def _l1_lut_row(n, Q, protos_t, lut, acc, dist):
+    D, d, K = protos_t.shape
+    out = lut.shape[2]
+    for j in range(D):
+        dist[:] = 0
+        base = j * d
+        for i in range(d):
+            qv = Q[n, base + i]
+            for k in range(K):
+                dist[k] += abs(qv - protos_t[j, i, k])
+        best = 0
+        bd = dist[0]
+        for k in range(1, K):
+            if dist[k] < bd:
+                bd = dist[k]
+                best = k
+        for o in range(out):
+            acc[n, o] += lut[j, best, o]
+
+
+@njit(cache=True)
+def _dot_lut_row(n, Q, protos_t, norm, lut, acc, dot):
+    D, d, K = protos_t.shape
+    out = lut.shape[2]
+    for j in range(D):
+        dot[:] = 0
+        base = j * d
+        for i in range(d):
+            qv = np.int64(Q[n, base + i])
+            for k in range(K):
+                dot[k] += qv * protos_t[j, i, k]
+        best = 0
+        bs = -np.inf
+        for k in range(K):
+            sc = 0.0 if norm[j, k] == 0.0 else np.float64(dot[k]) / norm[j, k]
+            if sc > bs:
+                bs = sc
+                best = k
+        for o in range(out):
+            acc[n, o] += lut[j, best, o]
+
+
+@njit(cache=True)
+def proto_norms(protos_t):
+    """sqrt(float64(sum_i P[j,k,i]^2)) per prototype, from prototypes stored [D, d, K]."""
+    D, d, K = protos_t.shape
+    norm = np.empty((D, K), np.float64)
+    for j in range(D):
+        for k in range(K):
+            s = np.int64(0)
+            for i in range(d):
+                s += np.int64(protos_t[j, i, k]) * np.int64(protos_t[j, i, k])
+            norm[j, k] = np.sqrt(np.float64(s))
+    return norm
+
+
+@njit(cache=True, parallel=True)
+def _l1_lut_par(Q, protos_t, lut):
+    acc = np.zeros((Q.shape[0], lut.shape[2]), np.int64)
+    for n in prange(Q.shape[0]):
+        _l1_lut_row(n, Q, protos_t, lut, acc, np.empty(protos_t.shape[2], np.int32))
+    return acc
+
+
+@njit(cache=True)
+def _l1_lut_ser(Q, protos_t, lut):
+    acc = np.zeros((Q.shape[0], lut.shape[2]), np.int64)
+    dist = np.empty(protos_t.shape[2], np.int32)
+    for n in range(Q.shape[0]):
+        _l1_lut_row(n, Q, protos_t, lut, acc, dist)
+    return acc
+
+
+@njit(cache=True, parallel=True)
+def _dot_lut_par(Q, protos_t, lut):
+    norm = proto_norms(protos_t)
+    acc = np.zeros((Q.shape[0], lut.shape[2]), np.int64)
+    for n in prange(Q.shape[0]):
+        _dot_lut_row(n, Q, protos_t, norm, lut, acc, np.empty(protos_t.shape[2], np.int64))
+    return acc
+
+
+@njit(cache=True)
+def _dot_lut_ser(Q, protos_t, lut):
+    norm = proto_norms(protos_t)
+    acc = np.zeros((Q.shape[0], lut.shape[2]), np.int64)
+    dot = np.empty(protos_t.shape[2], np.int64)
+    for n in range(Q.shape[0]):
+        _dot_lut_row(n, Q, protos_t, norm, lut, acc, dot)
+    return acc
+
+
+#: below this many element operations a parallel region costs more than it saves
+PARALLEL_MIN_OPS = 1 << 20
+
+
+def pecan_l1_lut(Q, protos_t, lut):
+    """PECAN-D search + LUT accumulation: Q int32[N, D*d], protos_t int32[D, d, K], lut int32[D, K, out]
+    -> acc int64[N, out] = sum_j lut[j, argmin_k L1(q_j, P[j,k]), :]. Needs d·(value range) < 2^31."""
+    fn = _l1_lut_par if Q.shape[0] * protos_t.size >= PARALLEL_MIN_OPS else _l1_lut_ser
+    return fn(Q, protos_t, lut)
+
+
+def pecan_dot_lut(Q, protos_t, lut):
+    """PECAN-A search (as :func:`pecan_dot_search`) + LUT accumulation; shapes as :func:`pecan_l1_lut`."""
+    fn = _dot_lut_par if Q.shape[0] * protos_t.size >= PARALLEL_MIN_OPS else _dot_lut_ser
+    return fn(Q, protos_t, lut)

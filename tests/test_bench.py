@@ -88,3 +88,22 @@ def test_unknown_workload_is_user_error(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "codesign.scenarios", "bench", "nope", "-o", str(tmp_path / "x.json")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "unknown benchmark" in (proc.stderr + proc.stdout)
+
+
+@pytest.mark.parametrize("parallel_min", [1, 1 << 40])  # parallel and serial paths
+def test_fused_pecan_kernels_equal_search_then_lut(monkeypatch, parallel_min):
+    """The fused search+LUT kernels the engine uses (speed-up for workload 3) give the reference winners."""
+    from codesign.cam import kernels as K
+
+    monkeypatch.setattr(K, "PARALLEL_MIN_OPS", parallel_min)
+    rng = np.random.default_rng(5)
+    D, Kp, d, out = 3, 9, 4, 5
+    protos = rng.integers(-4, 4, size=(D, Kp, d)).astype(np.int32)  # few levels: many ties
+    protos[1, 3] = 0  # zero prototype (angle mode scores it 0)
+    lut = rng.integers(-128, 128, size=(D, Kp, out)).astype(np.int32)
+    Q = rng.integers(-4, 4, size=(300, D * d)).astype(np.int32)
+    pt = np.ascontiguousarray(protos.transpose(0, 2, 1))
+    ref_l1 = K.lut_accumulate(K.pecan_l1_search(Q, protos, 4, 3), lut)
+    ref_dot = K.lut_accumulate(K.pecan_dot_search(Q, protos), lut)
+    assert np.array_equal(K.pecan_l1_lut(Q, pt, lut), ref_l1)
+    assert np.array_equal(K.pecan_dot_lut(Q, pt, lut), ref_dot)

@@ -8,9 +8,10 @@ import math
 
 import numpy as np
 
-from codesign.cam.kernels import lut_accumulate, pecan_dot_search, pecan_l1_search
+from codesign.cam.kernels import lut_accumulate, pecan_dot_lut, pecan_dot_search, pecan_l1_lut, pecan_l1_search
 from codesign.sim.executors import register
 from codesign.sim.executors.base import Executor, LayerCost
+from codesign.sim.layer_schema import pecan_act_range
 from codesign.sim.mapping import map_pecan, positions_of
 from codesign.sim.ops import im2col, lut_output, quantize
 
@@ -19,11 +20,12 @@ class _PecanBase(Executor):
     def _vectors(self, x: np.ndarray) -> np.ndarray:
         """Input batch -> quantized im2col vectors int32[N, P, D*d]."""
         a = self.layer.attrs
+        # quantizing is element-wise and maps the zero padding to code 0 (0 lies in every activation
+        # range), so quantize the (smaller) input first and gather the integer codes
+        q = quantize(np.asarray(x, dtype=np.float32), a)
         if self.layer.type == "pecan_conv2d":
-            cols = im2col(np.asarray(x, dtype=np.float32), a["kernel_size"], a["stride"], a["padding"])
-        else:
-            cols = np.asarray(x, dtype=np.float32)[:, None, :]
-        return quantize(cols, a)
+            return im2col(q, a["kernel_size"], a["stride"], a["padding"])
+        return q[:, None, :]
 
     def _finish(self, acc: np.ndarray, n: int, p: int) -> np.ndarray:
         y = lut_output(acc, self.layer.attrs, self.layer.arrays["bias"]).reshape(n, p, -1)
@@ -38,10 +40,25 @@ class _PecanBase(Executor):
         q = self._vectors(xs[0])
         n, p, width = q.shape
         flat = np.ascontiguousarray(q.reshape(n * p, width))
-        win = self.winners(flat)
         lut = np.ascontiguousarray(self.layer.arrays["lut"], dtype=np.int32)
-        acc = lut_accumulate(win, lut)
+        fused = self._fused()
+        if fused is not None:  # same winners as winners() + lut_accumulate, one parallel pass
+            self._check_target()
+            acc = fused(flat, np.ascontiguousarray(self._protos().transpose(0, 2, 1)), lut)
+        else:
+            acc = lut_accumulate(self.winners(flat), lut)
         return self._finish(acc, n, p)
+
+    def _check_target(self) -> None:
+        """Raise if the layer cannot run on this target (as winners() would)."""
+
+    def _fused(self):
+        """The fused search+LUT kernel for this layer, or None (use winners() + lut_accumulate)."""
+        a = self.layer.attrs
+        if a["mode"] == "angle":
+            return pecan_dot_lut
+        lo, hi = pecan_act_range(a)
+        return pecan_l1_lut if int(a["subvector_dim"]) * (hi - lo) < 2**31 else None
 
     def _protos(self) -> np.ndarray:
         return np.ascontiguousarray(self.layer.arrays["prototypes"], dtype=np.int32)
@@ -67,6 +84,9 @@ class _PecanBase(Executor):
 @register("pecan_conv2d", "cam")
 class PecanCam(_PecanBase):
     """PECAN-D on CAM arrays: one search per (position, array), WTA per array, merge, LUT, adders."""
+
+    def _check_target(self) -> None:
+        self._check_mode()
 
     def _check_mode(self) -> None:
         if self.layer.attrs["mode"] != "distance":
