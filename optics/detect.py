@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
-from .features import adaptive_residual, causal_mean, rx_baseline, rx_features, span_loss_db
+from .features import adaptive_residual, causal_mean, drift_sd_per_sample, rx_baseline, rx_features, span_loss_db
 
 
 class TapDetector:
@@ -23,11 +23,14 @@ class TapDetector:
     in-line span-loss changes), margin (threshold multiplier on the score quantile), tau_samples
     (time constant of the slow drift-tracking baseline, samples; inf disables it), k_latch (the
     baseline freezes while a feature deviates by more than k_latch sigma), init_samples (samples
-    averaged for the starting baseline; series start in normal operation), random_state.
+    averaged for the starting baseline; series start in normal operation), random_state, reanchor (re-anchor the
+    frozen baseline once an event has ended: a step back to within noise + accumulated drift; False: the old latch,
+    which can stay frozen after an event).
     """
 
     def __init__(self, n_clusters=3, method="gmm", window=6, false_alarm=0.002, use_inline=False,
-                 margin=1.0, tau_samples=60.0, k_latch=4.0, init_samples=30, covariance_type="diag", random_state=0):
+                 margin=1.0, tau_samples=60.0, k_latch=4.0, init_samples=30, covariance_type="diag", random_state=0,
+                 reanchor=True):
         self.n_clusters = n_clusters
         self.method = method
         self.window = window
@@ -39,6 +42,7 @@ class TapDetector:
         self.init_samples = init_samples
         self.covariance_type = covariance_type
         self.random_state = random_state
+        self.reanchor = reanchor
 
     def _features(self, ds) -> np.ndarray:
         f = rx_features(ds, self.baseline_)
@@ -47,7 +51,9 @@ class TapDetector:
             f = np.hstack([f, d])
         f = causal_mean(f, self.window)
         if hasattr(self, "latch_sd_"):
-            return adaptive_residual(f, self.latch_sd_, self.tau_samples, self.k_latch, self.init_samples)
+            return adaptive_residual(f, self.latch_sd_, self.tau_samples, self.k_latch, self.init_samples,
+                                     getattr(self, "drift_sd_", None),
+                                     self.window if self.reanchor else 0)
         return f
 
     def fit(self, ds, y=None):
@@ -60,6 +66,7 @@ class TapDetector:
         if hasattr(self, "latch_sd_"):
             del self.latch_sd_
         raw = self._features(ds)
+        self.drift_sd_ = drift_sd_per_sample(raw, 2 * self.window, 2 * self.window + 360) if self.reanchor else None
         self.latch_sd_ = adaptive_residual(raw, np.ones(raw.shape[1]), self.tau_samples, np.inf, self.init_samples)[self.window:].std(0) + 1e-6
         f = self._features(ds)[self.window:]
         self.mu_ = f.mean(0)

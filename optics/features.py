@@ -84,7 +84,7 @@ def amp_gain_db(ds) -> np.ndarray:
 
 
 @njit(cache=True)
-def _adaptive_residual(f, sd, alpha, k_latch, init):
+def _adaptive_residual(f, sd, drift_sd, alpha, k_latch, init, lag):
     t, d = f.shape
     out = np.empty_like(f)
     n0 = min(max(init, 1), t)
@@ -92,26 +92,66 @@ def _adaptive_residual(f, sd, alpha, k_latch, init):
     for i in range(n0):  # start from the mean of the first ``init`` samples
         for j in range(d):
             b[j] += f[i, j] / n0
+    n_frozen = 0
+    returned = False
     for i in range(t):
         big = False
         for j in range(d):
             out[i, j] = f[i, j] - b[j]
             if abs(out[i, j]) > k_latch * sd[j]:
                 big = True
-        if not big:  # latch: an alarm freezes the baseline so a tap is not learned away
+        if lag > 0 and n_frozen > lag and i >= lag:
+            for j in range(d):  # a step back towards the frozen baseline: the event has ended
+                if abs(out[i - lag, j]) - abs(out[i, j]) > k_latch * np.sqrt(2.0) * sd[j]:
+                    returned = True
+        if returned:
+            ok = True
+            for j in range(d):  # within noise + the drift accumulated while frozen, and settled (the causal
+                # window has left the event: no more step between consecutive samples): re-anchor
+                band = k_latch * np.sqrt(sd[j] ** 2 + n_frozen * drift_sd[j] ** 2)
+                if abs(out[i, j]) > band or abs(out[i - 1, j]) > band or abs(out[i, j] - out[i - 1, j]) > 1.5 * sd[j]:
+                    ok = False
+            if ok:
+                for j in range(d):
+                    b[j] = f[i, j]
+                    out[i, j] = 0.0
+                n_frozen = 0
+                returned = False
+            else:
+                n_frozen += 1
+            continue
+        if not big:  # track drift
             for j in range(d):
                 b[j] += alpha * out[i, j]
+            n_frozen = 0
+            continue
+        n_frozen += 1  # latch: an alarm freezes the baseline so a tap is not learned away
     return out
 
 
+def drift_sd_per_sample(f: np.ndarray, short: int, long: int) -> np.ndarray:
+    """Random-walk drift of each feature, per sqrt(sample): (var(f[t+long]-f[t]) - var(f[t+short]-f[t])) / (long-short)."""
+    if f.shape[0] <= long + 1:
+        return np.zeros(f.shape[1])
+    v_long = np.var(f[long:] - f[:-long], axis=0)
+    v_short = np.var(f[short:] - f[:-short], axis=0)
+    return np.sqrt(np.maximum(v_long - v_short, 0.0) / (long - short))
+
+
 def adaptive_residual(f: np.ndarray, sd: np.ndarray, tau_samples: float, k_latch: float = np.inf,
-                      init: int = 0) -> np.ndarray:
+                      init: int = 0, drift_sd=None, lag: int = 6) -> np.ndarray:
     """Features minus a slow exponential baseline (time constant ``tau_samples``) that tracks drift.
 
-    The baseline starts at the mean of the first ``init`` samples (the series must start in normal operation) and is not
-    updated while any feature deviates by more than ``k_latch`` * ``sd``.
+    The baseline starts at the mean of the first ``init`` samples (the series must start in normal operation) and is
+    frozen while any feature deviates by more than ``k_latch`` * ``sd`` (an event). It is re-anchored to the current
+    features once the event has ended: a step back towards the frozen baseline (over ``lag`` samples, larger than
+    k_latch * sqrt(2) * sd) followed by all features within k_latch * sqrt(sd^2 + n_frozen * drift_sd^2) on two
+    consecutive samples that differ by less than 1.5 sd (settled): the noise plus the drift accumulated while frozen (``drift_sd`` per sqrt(sample); None: 0). A persistent tap makes no step
+    back, so it stays flagged. ``lag`` <= 0 disables re-anchoring (the baseline can then stay frozen after an event).
     """
     f = np.ascontiguousarray(f, dtype=np.float64)
     sd = np.ascontiguousarray(np.broadcast_to(sd, (f.shape[1],)), dtype=np.float64)
+    dsd = np.zeros(f.shape[1]) if drift_sd is None else np.asarray(drift_sd, float)
+    dsd = np.ascontiguousarray(np.broadcast_to(dsd, (f.shape[1],)), dtype=np.float64)
     alpha = 0.0 if not np.isfinite(tau_samples) else 1.0 / max(tau_samples, 1.0)
-    return _adaptive_residual(f, sd, alpha, float(k_latch), int(init))
+    return _adaptive_residual(f, sd, dsd, alpha, float(k_latch), int(init), int(lag))
