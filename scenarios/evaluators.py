@@ -58,15 +58,43 @@ def _pecan_simulator(network: str, variant: str, knobs: tuple[tuple[str, Any], .
 _ARCH_KNOBS = ("num_prototypes", "subvector_dim", "act_bits", "lut_bits")
 
 
+def functional_accuracy(model_path: str, hw: HardwareConfig | None = None) -> float:
+    """Test-set accuracy from functional simulation, cached on disk by content hash.
+
+    The key is the model file's bytes plus, when given, the whole hardware description (pass
+    ``hw=None`` where the hardware cannot change the result, e.g. exact CAM search), so a result
+    is reused across sweeps and never reused for a different model or hardware.
+    """
+    import hashlib
+    import json
+    import os
+    from pathlib import Path
+
+    from codesign.scenarios.runner import CACHE
+    from codesign.sim.engine import Simulator
+
+    h = hashlib.sha256(Path(model_path).read_bytes())
+    h.update(json.dumps(hw.to_dict() if hw is not None else None, sort_keys=True, default=str).encode())
+    entry = CACHE / "accuracy" / f"{h.hexdigest()[:24]}.json"
+    if entry.exists():
+        return float(json.loads(entry.read_text())["accuracy"])
+    acc = float(Simulator(model_path, hw=hw).evaluate(which="testset", progress=False).accuracy)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"accuracy": acc, "model": str(model_path)}))
+    os.replace(tmp, entry)
+    return acc
+
+
 @lru_cache(maxsize=64)
 def _trained_accuracy(variant: str, settings_json: str) -> float:
     import json
 
     from codesign.scenarios.runner import get_model
-    from codesign.sim.engine import Simulator
 
     path, _ = get_model(variant, json.loads(settings_json), progress=False, log=lambda *_: None)
-    return float(Simulator(path).evaluate(which="testset", progress=False).accuracy)
+    # PECAN on CAM/digital is integer-exact: tiling and array sizes never change the result
+    return functional_accuracy(str(path), None)
 
 
 def cam_pecan(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, float]:
@@ -160,7 +188,7 @@ def xbar_network(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, f
     out["params"] = float(sum(a.size for lay in spec.layers for k, a in lay.arrays.items() if k != "bias"))
     if settings.get("accuracy"):
         path = Path(_xbar_trained_dir()) / f"{network}.h5"
-        out["accuracy"] = float(Simulator(path, hw=hw).evaluate(which="testset", progress=False).accuracy)
+        out["accuracy"] = functional_accuracy(str(path), hw)
     return out
 
 
