@@ -155,3 +155,21 @@ def test_unknown_evaluator_is_a_clear_error(tmp_path):
     path.write_text(path.read_text().replace('"cam_pecan"', '"telepathy"'))
     with pytest.raises(ScenarioError, match="unknown evaluator 'telepathy'"):
         run_scenario_sweep(load_scenario(path), workers=1, progress=False)
+
+
+def test_functional_accuracy_is_cached_by_content(tmp_path, monkeypatch):
+    from codesign.scenarios import evaluators, runner
+    from codesign.sim.engine import Simulator
+    from codesign.sim.format import write_model
+    from codesign.sim.hardware import HardwareConfig
+    from codesign.sim.synthetic import pecan_cnn
+
+    monkeypatch.setattr(runner, "CACHE", tmp_path / "cache")
+    path = write_model(tmp_path / "m.h5", pecan_cnn(n_golden=24))
+    first = evaluators.functional_accuracy(str(path), None)
+    calls = []
+    monkeypatch.setattr(Simulator, "evaluate", lambda *a, **k: calls.append(1))
+    assert evaluators.functional_accuracy(str(path), None) == first and not calls  # served from the cache
+    with pytest.raises(AttributeError):  # other hardware -> another key -> recomputed (our stub returns None)
+        evaluators.functional_accuracy(str(path), HardwareConfig())
+    assert calls == [1]
