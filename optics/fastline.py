@@ -29,6 +29,7 @@ from .spectrum import H_PLANCK, REF_BW_HZ, db2lin, dbm2w
 OP_FIBER, OP_EDFA, OP_VOA = 0, 1, 2
 _LN10_10 = math.log(10.0) / 10.0
 _DB_PER_LN = 10.0 / math.log(10.0)
+CHUNK = 1024  # samples per kernel call
 _FM = {"reassoc", "contract", "nsz"}  # vectorize sums; keep inf/NaN semantics (no nnan/ninf/arcp)
 
 
@@ -112,34 +113,64 @@ class CompiledLine:
         self.groups_t = np.ascontiguousarray(np.stack(groups).transpose(0, 2, 1)) if groups else np.zeros((0, c, c))
         (self.pump_k1, self.pump_w, self.pump_rho0), self.static = _nominal_pump_correction(line, c)
 
-    def run(self, state) -> dict:
-        """Evaluate all samples of ``state`` (a LineState). Returns arrays: mon_power_dbm, mon_osnr_db (M, S, C);
-        power_dbm, osnr_db, gsnr_db (0.1 nm) and osnr_bw_db, gsnr_bw_db (S, C)."""
+    def run(self, state, monitors: bool = True) -> dict:
+        """Evaluate all samples of ``state`` (a LineState). Returns arrays: mon_power_dbm, mon_osnr_db (M, S, C)
+        (only if ``monitors``); power_dbm, osnr_db, gsnr_db (0.1 nm) and osnr_bw_db, gsnr_bw_db (S, C)."""
         s, c = state.n_samples, self.n_channels
-        ptx = np.full((s, c), self.p0_w)
-        if state.tx_power_offset_db is not None:
-            ptx *= np.exp(_LN10_10 * np.broadcast_to(np.asarray(state.tx_power_offset_db, float), (s, c)))
-        if state.channel_on is not None:
-            ptx = ptx * np.broadcast_to(np.asarray(state.channel_on, float), (s, c))
-        ptx = np.ascontiguousarray(ptx)
-        q = ptx * ptx
-        y = np.empty((self.groups_t.shape[0], s, c))
-        for g in range(y.shape[0]):
-            np.matmul(q, self.groups_t[g], out=y[g])
+        off = None if state.tx_power_offset_db is None else \
+            np.broadcast_to(np.asarray(state.tx_power_offset_db, float), (s, c))
+        on = None if state.channel_on is None else np.broadcast_to(np.asarray(state.channel_on), (s, c))
         ext = _per_sample(state.span_extra_loss_db, s, self.n_spans, 0.0)
         pos = _per_sample(state.tap_position_km, s, self.n_spans, np.nan)
         gof = _per_sample(state.amp_gain_offset_db, s, self.n_amps, 0.0)
-        m = 2 + 2 * self.n_amps
-        mon_p = np.empty((m, s, c))
-        mon_o = np.empty((m, s, c))
+        m = 2 + 2 * self.n_amps if monitors else 1
+        mon_p = np.empty((m, s if monitors else 0, c))
+        mon_o = np.empty((m, s if monitors else 0, c))
         rx = np.empty((5, s, c))
-        _kernel(ptx, y, ext, pos, gof, self.ops, self.idx, self.fib, self.group, self.scale, self.pump_k1,
-                self.pump_w, self.pump_rho0,
-                self.amp_par, self.amp_tilt, self.amp_ase, self.voa, self.ref_over_b, self.to01_db,
-                self.inv_tx, self.inv_rx_extra, mon_p, mon_o, rx)
-        out = {"mon_power_dbm": mon_p, "mon_osnr_db": mon_o, "power_dbm": rx[0], "osnr_db": rx[1],
-               "gsnr_db": rx[2], "osnr_bw_db": rx[3], "gsnr_bw_db": rx[4]}
+        ch = min(s, CHUNK)
+        ptx, q = np.empty((ch, c)), np.empty((ch, c))
+        y = np.empty((self.groups_t.shape[0], ch, c))
+        with _one_blas_thread():  # a (S, C) x (C, C) product: threads only add overhead on a busy machine
+            for a in range(0, s, ch):  # chunks keep the temporaries in cache
+                b = min(a + ch, s)
+                n = b - a
+                pt = ptx[:n]
+                if off is None:
+                    pt.fill(self.p0_w)
+                else:
+                    np.multiply(off[a:b], _LN10_10, out=pt)
+                    np.exp(pt, out=pt)
+                    pt *= self.p0_w
+                if on is not None:
+                    pt *= on[a:b]
+                np.multiply(pt, pt, out=q[:n])
+                for g in range(y.shape[0]):
+                    np.matmul(q[:n], self.groups_t[g], out=y[g, :n])
+                _kernel(pt, y, a, ext, pos, gof, self.ops, self.idx, self.fib, self.group, self.scale, self.pump_k1,
+                        self.pump_w, self.pump_rho0, self.amp_par, self.amp_tilt, self.amp_ase, self.voa,
+                        self.ref_over_b, self.to01_db, self.inv_tx, self.inv_rx_extra, bool(monitors),
+                        mon_p, mon_o, rx)
+        out = {"power_dbm": rx[0], "osnr_db": rx[1], "gsnr_db": rx[2], "osnr_bw_db": rx[3], "gsnr_bw_db": rx[4]}
+        if monitors:
+            out.update(mon_power_dbm=mon_p, mon_osnr_db=mon_o)
         return out
+
+
+_BLAS = []
+
+
+def _one_blas_thread():
+    """Context limiting BLAS to one thread (the threadpoolctl controller is built once: building it is slow)."""
+    import contextlib
+
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS.append(ThreadpoolController())
+        except ImportError:  # pragma: no cover
+            _BLAS.append(None)
+    ctl = _BLAS[0]
+    return contextlib.nullcontext() if ctl is None else ctl.limit(limits=1, user_api="blas")
 
 
 def _per_sample(x, s, n, fill):
@@ -231,21 +262,23 @@ def _write_monitor(mon_p, mon_o, m, s, sig, ase, nli, ref_over_b, inv_tx, buf):
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FM)
-def _kernel(ptx, y, ext, pos, gof, ops, idx, fib, group, scale, pump_k1, pump_w, pump_rho0, amp_par, amp_tilt, amp_ase, voa,
-            ref_over_b, to01_db, inv_tx, inv_rx, mon_p, mon_o, rx):
-    n_s, n_c = ptx.shape
+def _kernel(ptx, y, s0, ext, pos, gof, ops, idx, fib, group, scale, pump_k1, pump_w, pump_rho0, amp_par, amp_tilt, amp_ase, voa,
+            ref_over_b, to01_db, inv_tx, inv_rx, want_mon, mon_p, mon_o, rx):
+    n_s, n_c = ptx.shape  # chunk of samples s0 .. s0 + n_s (ptx, y: chunk rows; the rest: all samples)
     sig = np.empty(n_c)
     ase = np.empty(n_c)
     nli = np.empty(n_c)
     buf = np.empty(n_c)
-    for s in range(n_s):
+    for sc in range(n_s):
+        s = s0 + sc
         for i in range(n_c):
-            sig[i] = ptx[s, i]
+            sig[i] = ptx[sc, i]
             ase[i] = 0.0
             nli[i] = 0.0
         a = 1.0
         m = 0
-        _write_monitor(mon_p, mon_o, m, s, sig, ase, nli, ref_over_b, inv_tx, buf)
+        if want_mon:
+            _write_monitor(mon_p, mon_o, m, s, sig, ase, nli, ref_over_b, inv_tx, buf)
         m += 1
         for e in range(ops.size):
             op = ops[e]
@@ -279,13 +312,14 @@ def _kernel(ptx, y, ext, pos, gof, ops, idx, fib, group, scale, pump_k1, pump_w,
                 ce = e_s / (q_s * pump_rho0[k]) if pump_rho0[k] > 0.0 and q_s > 0.0 else 0.0
                 for i in range(n_c):
                     nl = nli[i]
-                    nl += (sig[i] + ase[i] + nl) * coef * y[g, s, i] * (1.0 + ce * pump_k1[k, i])
+                    nl += (sig[i] + ase[i] + nl) * coef * y[g, sc, i] * (1.0 + ce * pump_k1[k, i])
                     nli[i] = nl * loss
                     sig[i] *= loss
                     ase[i] *= loss
                 a *= loss
             elif op == 1:  # edfa
-                _write_monitor(mon_p, mon_o, m, s, sig, ase, nli, ref_over_b, inv_tx, buf)
+                if want_mon:
+                    _write_monitor(mon_p, mon_o, m, s, sig, ase, nli, ref_over_b, inv_tx, buf)
                 m += 1
                 p_in = 0.0
                 for i in range(n_c):
@@ -311,7 +345,8 @@ def _kernel(ptx, y, ext, pos, gof, ops, idx, fib, group, scale, pump_k1, pump_w,
                     sig[i] *= t
                     ase[i] = (ase[i] + amp_ase[k, i] * nf) * t
                     nli[i] *= t
-                _write_monitor(mon_p, mon_o, m, s, sig, ase, nli, ref_over_b, inv_tx, buf)
+                if want_mon:
+                    _write_monitor(mon_p, mon_o, m, s, sig, ase, nli, ref_over_b, inv_tx, buf)
                 m += 1
             else:  # voa
                 v = voa[k]
@@ -320,9 +355,10 @@ def _kernel(ptx, y, ext, pos, gof, ops, idx, fib, group, scale, pump_k1, pump_w,
                     sig[i] *= v
                     ase[i] *= v
                     nli[i] *= v
-        for i in range(n_c):
-            buf[i] = (sig[i] + ase[i] + nli[i]) * 1e3
-        _db_row(buf, mon_p, m, s, 1.0)
+        if want_mon:
+            for i in range(n_c):
+                buf[i] = (sig[i] + ase[i] + nli[i]) * 1e3
+            _db_row(buf, mon_p, m, s, 1.0)
         for i in range(n_c):
             buf[i] = sig[i] * 1e3
         _db_row(buf, rx, 0, s, 1.0)
@@ -332,7 +368,9 @@ def _kernel(ptx, y, ext, pos, gof, ops, idx, fib, group, scale, pump_k1, pump_w,
         for i in range(n_c):
             buf[i] = (ase[i] + nli[i]) / sig[i] * ref_over_b[i] + inv_rx
         _db_row(buf, rx, 2, s, -1.0)
+        if want_mon:
+            for i in range(n_c):
+                mon_o[m, s, i] = rx[1, s, i]
         for i in range(n_c):
-            mon_o[m, s, i] = rx[1, s, i]
             rx[3, s, i] = rx[1, s, i] - to01_db[i]
             rx[4, s, i] = rx[2, s, i] - to01_db[i]

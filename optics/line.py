@@ -92,14 +92,15 @@ class Line:
         """The line's :class:`~codesign.optics.fastline.CompiledLine` (rebuilt when an element changes)."""
         from .fastline import CompiledLine
 
-        key = repr((self.transmitter, self.elements, self.receiver))
+        key = _config_key([self.transmitter, self.transmitter.plan, *self.elements, self.receiver])
         if self._compiled is None or self._compiled[0] != key:
             self._compiled = (key, CompiledLine(self))
         return self._compiled[1]
 
-    def evaluate(self, state: LineState | None = None, ber: bool = True, fast: bool = True) -> dict:
-        """Propagate all samples. Returns dict with ``mon_power_dbm``, ``mon_osnr_db`` of shape (M, S, C) and
-        the receiver metrics (S, C) (``ber``/``q_db`` only if ``ber``). Uses the fused kernel
+    def evaluate(self, state: LineState | None = None, ber: bool = True, fast: bool = True,
+                 monitors: bool = True) -> dict:
+        """Propagate all samples. Returns dict with ``mon_power_dbm``, ``mon_osnr_db`` of shape (M, S, C) (fast path:
+        only if ``monitors``) and the receiver metrics (S, C) (``ber``/``q_db`` only if ``ber``). Uses the fused kernel
         (``fastline``) unless ``fast`` is False or the line has a ROADM (then :meth:`evaluate_reference`)."""
         from .fastline import supported
         from .receiver import ber_from_snr, q_db_from_ber
@@ -108,7 +109,7 @@ class Line:
         if not (fast and supported(self)):
             return self.evaluate_reference(state)
         cl = self.compiled()
-        out = cl.run(state)
+        out = cl.run(state, monitors=monitors)
         if ber:
             out["ber"] = ber_from_snr(out["gsnr_bw_db"], self.receiver.modulation)
             out["q_db"] = q_db_from_ber(out["ber"])
@@ -166,3 +167,13 @@ class Line:
         with np.errstate(divide="ignore", invalid="ignore"):
             inv = si.ase_w / si.signal_w * REF_BW_HZ / si.baud_rate_hz[None, :] + 10 ** (-tx_osnr_db / 10)
             return -lin2db(inv)
+
+
+def _config_key(objs) -> tuple:
+    """Cheap identity of the elements' public parameters (arrays by their bytes)."""
+    out = []
+    for o in objs:
+        for k, v in vars(o).items():
+            if not k.startswith("_"):
+                out.append(v.tobytes() if isinstance(v, np.ndarray) else repr(v))
+    return tuple(out)
