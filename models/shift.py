@@ -13,8 +13,8 @@ folded, stride kept: a strided shift becomes a strided 1×1 conv). See :func:`me
 Selection criterion (:func:`select_shifts`): for every ShiftConv, the increase of the
 cross-entropy loss on a held-out batch when only its shift is removed (and merged), divided by
 the parameters that removal saves; ShiftConvs are removed in ascending order of this
-"loss per saved parameter" until the requested fraction of the model's parameters is saved
-(candidates that would overshoot the target by more than ``overshoot`` are skipped).
+"loss per saved parameter" until the saved fraction of the model's parameters is within
+``tolerance`` (default 0.1) of the target (candidates that would overshoot it are skipped).
 """
 
 from __future__ import annotations
@@ -124,12 +124,13 @@ def _saved_params(sc: ShiftConv) -> int:
 
 @torch.no_grad()
 def select_shifts(model: nn.Module, x_val: np.ndarray, y_val: np.ndarray, target_saving: float = 0.5,
-                  overshoot: float = 0.1) -> list[dict]:
+                  tolerance: float = 0.1) -> list[dict]:
     """Rank ShiftConvs by held-out loss increase per saved parameter; pick until ``target_saving``.
 
     Returns one dict per ShiftConv (module order) with ``index``, ``delta_loss``, ``saved_params``,
-    ``score`` and ``selected`` (bool). ``target_saving`` is a fraction of the model's parameters;
-    a candidate whose removal would save more than ``target_saving + overshoot`` in total is skipped.
+    ``score`` and ``selected`` (bool). ``target_saving`` is a fraction of the model's parameters:
+    selection stops once ``target_saving − tolerance`` is saved, and a candidate that would push the
+    saving above ``target_saving + tolerance`` is skipped.
     """
     model.eval()
     x, y = torch.as_tensor(x_val), torch.as_tensor(y_val)
@@ -145,9 +146,9 @@ def select_shifts(model: nn.Module, x_val: np.ndarray, y_val: np.ndarray, target
                      "score": max(delta, 0.0) / saved, "selected": False})
     saved_sum = 0
     for r in sorted(rows, key=lambda r: (r["score"], r["delta_loss"])):
-        if saved_sum >= target_saving * total:
+        if saved_sum >= (target_saving - tolerance) * total:
             break
-        if saved_sum + r["saved_params"] <= (target_saving + overshoot) * total:
+        if saved_sum + r["saved_params"] <= (target_saving + tolerance) * total:
             r["selected"] = True
             saved_sum += r["saved_params"]
     return rows

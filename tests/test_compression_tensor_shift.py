@@ -74,6 +74,8 @@ def test_shift_pruning_selects_and_compresses():
     n = len(shift_convs(m))
     assert len(rows) == n and any(r["selected"] for r in rows)
     p0 = count_params(m)
+    saved = sum(r["saved_params"] for r in rows if r["selected"])
+    assert 0.2 * p0 <= saved <= 0.4 * p0  # target 0.3 ± tolerance 0.1
     prune_shifts(m, [r["index"] for r in rows if r["selected"]])
-    assert count_params(m) <= 0.7 * p0 + 1 and len(shift_convs(m)) < n
+    assert count_params(m) == p0 - saved and len(shift_convs(m)) < n
     assert m(torch.as_tensor(x[:2])).shape == (2, 10)
