@@ -279,3 +279,6 @@ def export_model(model: nn.Module, path: str | Path, *, golden_inputs: Any, gold
         spec.test_inputs = np.ascontiguousarray(_np(test_inputs, np.float32))
         spec.test_labels = _np(test_labels, np.int64) if test_labels is not None else None
     return write_model(path, spec)
+
+
+import codesign.models.debut_export  # noqa: E402,F401  (registers the DeBut exporters)

@@ -32,10 +32,12 @@ class NetConfig:
     subvector_dim: int | None = None  # one d for every layer whose input length it divides (else the default)
     linear_subvector_dim: int = 4  # default d of the classifier (one channel's 2×2 map)
     conv1_subvector_dim: int | None = None  # default d of conv1; None: k² (one subspace per input channel)
+    conv2_subvector_dim: int | None = None  # default d of conv2; None: k²
     temperature: float = 1.0
     act_bits: int = 8
     lut_bits: int = 8
     batchnorm: bool = False
+    null_prototype: bool = False  # PECAN-A: prototype 0 of every subspace is the zero vector ("nothing here")
     num_classes: int = 10
     in_channels: int = 1
     image_size: int = 8
@@ -65,7 +67,7 @@ def build_digits_net(variant: str, cfg: NetConfig | None = None) -> nn.Sequentia
     k1, k2, k3 = (kp, kp, kp) if isinstance(kp, int) else tuple(kp)
     layers: list[nn.Module] = [conv(cfg.in_channels, c1, k1, cfg.conv1_subvector_dim)]
     layers += [nn.BatchNorm2d(c1)] if cfg.batchnorm else []
-    layers += [nn.ReLU(), nn.MaxPool2d(2), conv(c1, c2, k2)]
+    layers += [nn.ReLU(), nn.MaxPool2d(2), conv(c1, c2, k2, cfg.conv2_subvector_dim)]
     layers += [nn.BatchNorm2d(c2)] if cfg.batchnorm else []
     layers += [nn.ReLU(), nn.MaxPool2d(2), nn.Flatten()]
     if mode is None:
@@ -73,6 +75,9 @@ def build_digits_net(variant: str, cfg: NetConfig | None = None) -> nn.Sequentia
     else:
         layers.append(PecanLinear(n_flat, cfg.num_classes, subvector_dim=dim(n_flat, cfg.linear_subvector_dim),
                                   num_prototypes=k3, **common))
+    for m in layers:
+        if isinstance(m, PECAN_TYPES):
+            m.null_prototype = cfg.null_prototype
     return nn.Sequential(*layers)
 
 

@@ -67,6 +67,8 @@ class _PecanBase(nn.Module):
         self.input_ste = True
         self.dense = False  # warm-up: behave as the ordinary dense layer with the same weight
         self.kmeans_iters = 5
+        self.null_prototype = False  # prototype 0 held at the zero vector (its LUT row is 0)
+        self.capture: list[torch.Tensor] | None = None  # when a list, forward_vectors appends its inputs
         self.codebook_loss: torch.Tensor | None = None  # set by each training forward (see codebook_loss())
         self.act_bits = act_bits
         self.lut_bits = lut_bits
@@ -83,6 +85,14 @@ class _PecanBase(nn.Module):
         self.register_buffer("lut_codes", torch.zeros(0, dtype=torch.int32))
         self.register_buffer("qbias", torch.zeros(0))
 
+    def protos(self) -> torch.Tensor:
+        """The prototypes in use (D, K, d): with ``null_prototype`` prototype 0 is the zero vector."""
+        if not self.null_prototype:
+            return self.prototypes
+        mask = torch.ones(self.num_prototypes, 1, dtype=self.prototypes.dtype)
+        mask[0] = 0
+        return self.prototypes * mask
+
     # -- weight view --------------------------------------------------------------------
     def weight_matrix(self) -> torch.Tensor:
         """The weight as (out, L) in im2col order."""
@@ -94,7 +104,7 @@ class _PecanBase(nn.Module):
 
     def lut(self) -> torch.Tensor:
         """Float LUT (D, K, out) = prototype · W_j."""
-        return torch.bmm(self.prototypes, self.subspace_weights())
+        return torch.bmm(self.protos(), self.subspace_weights())
 
     # -- training helpers ----------------------------------------------------------------
     @torch.no_grad()
@@ -125,8 +135,8 @@ class _PecanBase(nn.Module):
     def similarity(self, x: torch.Tensor) -> torch.Tensor:
         """Float similarity (D, B, K) of subvectors x (D, B, d) to the prototypes."""
         if self.mode == "angle":
-            return torch.bmm(F.normalize(x, dim=-1, eps=1e-8), F.normalize(self.prototypes, dim=-1, eps=1e-8).transpose(1, 2))
-        dist = torch.cdist(x, self.prototypes, p=1)
+            return torch.bmm(F.normalize(x, dim=-1, eps=1e-8), F.normalize(self.protos(), dim=-1, eps=1e-8).transpose(1, 2))
+        dist = torch.cdist(x, self.protos(), p=1)
         if self.training:  # scale-free for the softmax: divide by the mean distance of each subspace
             dist = dist / dist.detach().mean(dim=(1, 2), keepdim=True).clamp_min(1e-8)
         return -dist
@@ -144,7 +154,7 @@ class _PecanBase(nn.Module):
         else:
             a = hard
         if self.training:  # codebook loss: pulls each winning prototype towards its (detached) inputs
-            win = self.prototypes[torch.arange(self.num_subspaces)[:, None], sim.argmax(-1)]  # D,B,d
+            win = self.protos()[torch.arange(self.num_subspaces)[:, None], sim.argmax(-1)]  # D,B,d
             if self.mode == "distance":
                 self.codebook_loss = (x.detach() - win).abs().mean()
             else:
@@ -157,6 +167,8 @@ class _PecanBase(nn.Module):
 
     def forward_vectors(self, v: torch.Tensor) -> torch.Tensor:
         """Apply the layer to vectors (B, L) → (B, out)."""
+        if self.capture is not None:
+            self.capture.append(v.detach())
         if self.training:
             with torch.no_grad():
                 self.act_min.fill_(min(float(self.act_min), float(v.min())))
@@ -193,7 +205,7 @@ class _PecanBase(nn.Module):
         qlo, qhi = act_range(self.act_bits, signed)
         amax = max(abs(lo_obs), abs(hi_obs))
         scale = float(np.float32(amax / (qhi if qhi > 0 else 1))) if amax > 0 else 1.0
-        codes = torch.clamp(torch.round(self.prototypes.double() / scale), qlo, qhi)
+        codes = torch.clamp(torch.round(self.protos().double() / scale), qlo, qhi)
         lut_f = torch.bmm(codes * scale, self.subspace_weights().double())
         lim = 2 ** (self.lut_bits - 1) - 1
         peak = float(lut_f.abs().max())
@@ -328,6 +340,31 @@ def set_hard(model: nn.Module, hard: bool) -> None:
     """Straight-through hard assignment in training (forward = inference assignment)."""
     for m in pecan_modules(model):
         m.hard = bool(hard)
+
+
+@torch.no_grad()
+def seed_prototypes(model: nn.Module, inputs: torch.Tensor, max_vectors: int = 8192, batch_size: int = 512) -> None:
+    """k-means seeding of every PECAN layer, in order, from its inputs over the whole ``inputs``
+    (eval mode; earlier layers already use their prototypes, later ones run dense). Uses torch's RNG."""
+    mods = pecan_modules(model)
+    was_training, dense = model.training, [m.dense for m in mods]
+    model.eval()
+    for m in mods:
+        m.dense = True
+    try:
+        for m in mods:
+            m.capture = []
+            for i in range(0, len(inputs), batch_size):
+                model(inputs[i:i + batch_size])
+            vecs, m.capture = torch.cat(m.capture), None
+            if len(vecs) > max_vectors:
+                vecs = vecs[torch.randperm(len(vecs))[:max_vectors]]
+            m.init_prototypes(vecs)
+            m.dense = False
+    finally:
+        for m, d in zip(mods, dense):
+            m.dense, m.capture = d, None
+        model.train(was_training)
 
 
 @torch.no_grad()

@@ -10,6 +10,7 @@ test accuracy (the arithmetic that is exported and simulated).
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import sys
 import time
@@ -22,7 +23,8 @@ from torch import nn
 
 from codesign.models.data import Split, load_digits_split
 from codesign.models.nets import VARIANTS, NetConfig, build_digits_net, fold_batchnorm
-from codesign.models.pecan import calibrate, codebook_loss, freeze_model, pecan_modules, set_dense, set_hard, set_temperature
+from codesign.models.pecan import (calibrate, codebook_loss, freeze_model, pecan_modules, seed_prototypes, set_dense,
+                                   set_hard, set_temperature)
 
 
 class TrainingError(ValueError):
@@ -45,7 +47,13 @@ class TrainConfig:
     anneal_fraction: float = 0.6  # fraction of the steps over which T decays exponentially to t_floor
     hard_fraction: float = 0.25  # last fraction of the epochs trained with straight-through hard assignment
     warmup_epochs: int = 0  # PECAN: first epochs as the dense network with the same weights
+    seed_full: bool = False  # PECAN: seed prototypes by k-means over the whole training set, layer by layer
     augment_shift: int = 0  # random image translation by up to this many pixels (zero fill); 0 = off
+    augment_epochs: int | None = None  # augment only in the first this many epochs (None: all epochs)
+    label_smoothing: float = 0.0  # cross-entropy label smoothing
+    augment_noise: float = 0.0  # PECAN phase: Gaussian pixel noise of this std on training images; 0 = off
+    distill_weight: float = 0.0  # PECAN: weight of distillation from the dense net at the end of the warm-up
+    distill_temperature: float = 4.0  # softmax temperature of the distillation loss
     codebook_weight: float = 1.0  # weight of the PECAN codebook loss (prototypes follow their inputs)
     seed: int = 0
     split_seed: int = 0
@@ -132,20 +140,36 @@ def train_model(model: nn.Module, data: Split, cfg: TrainConfig, *, progress: bo
     lr_sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(total, 1))
     gen = torch.Generator().manual_seed(cfg.seed)
     hard_from = cfg.epochs - int(round((cfg.epochs - cfg.warmup_epochs) * cfg.hard_fraction))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     step, loss_v = 0, float("nan")
+    teacher: nn.Module | None = None
     with _deterministic(), _progress(cfg.epochs, progress, desc) as bar:
         for epoch in range(cfg.epochs):
             model.train()
             set_hard(model, is_pecan and epoch >= hard_from)
+            if is_pecan and cfg.seed_full and epoch == min(cfg.warmup_epochs, cfg.epochs - 1):
+                seed_prototypes(model, xtr)
             set_dense(model, is_pecan and epoch < cfg.warmup_epochs)
+            if is_pecan and cfg.distill_weight and teacher is None and epoch >= cfg.warmup_epochs:
+                teacher = copy.deepcopy(model).eval()  # the dense warm-up net teaches the PECAN net
+                set_dense(teacher, True)
             perm = torch.randperm(len(xtr), generator=gen)
             tot, n = 0.0, 0
             for i in range(0, len(xtr), cfg.batch_size):
                 idx = perm[i:i + cfg.batch_size]
                 set_temperature(model, sched(max(step - warm_steps, 0)))
-                xb = _shift(xtr[idx], cfg.augment_shift, gen) if cfg.augment_shift else xtr[idx]
-                loss = F.cross_entropy(model(xb), ytr[idx])
+                aug = cfg.augment_shift and (cfg.augment_epochs is None or epoch < cfg.augment_epochs)
+                xb = _shift(xtr[idx], cfg.augment_shift, gen) if aug else xtr[idx]
+                if cfg.augment_noise and epoch >= cfg.warmup_epochs:
+                    xb = xb + cfg.augment_noise * torch.randn(xb.shape, generator=gen)
+                logits = model(xb)
+                loss = F.cross_entropy(logits, ytr[idx], label_smoothing=cfg.label_smoothing)
+                if teacher is not None:
+                    tk = cfg.distill_temperature
+                    with torch.no_grad():
+                        target = F.softmax(teacher(xb) / tk, dim=1)
+                    kd = F.kl_div(F.log_softmax(logits / tk, dim=1), target, reduction="batchmean") * tk * tk
+                    loss = (1 - cfg.distill_weight) * loss + cfg.distill_weight * kd
                 if is_pecan and cfg.codebook_weight:
                     loss = loss + cfg.codebook_weight * codebook_loss(model)
                 loss_v = float(loss.detach())
@@ -161,7 +185,7 @@ def train_model(model: nn.Module, data: Split, cfg: TrainConfig, *, progress: bo
             bar.set_postfix(loss=f"{tot / n:.4f}", T=f"{sched(max(step - warm_steps, 0)):.3g}")
             bar.update(1)
     set_hard(model, False)
-    train_s = time.perf_counter() - t0
+    train_s, train_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     model.eval()
     float_acc = accuracy(model, xte, yte)
     model = fold_batchnorm(model) if isinstance(model, nn.Sequential) else model
@@ -174,6 +198,7 @@ def train_model(model: nn.Module, data: Split, cfg: TrainConfig, *, progress: bo
         "float_test_accuracy": float_acc,
         "final_train_loss": tot / max(n, 1),
         "train_time_s": train_s,
+        "train_cpu_s": train_cpu_s,
         "epochs": cfg.epochs,
         "num_train": len(xtr),
         "num_test": len(xte),

@@ -8,7 +8,7 @@ import torch
 
 from _pecan_reference import pecan_conv, pecan_vectors
 from codesign.models.pecan import (PecanConv2d, PecanError, PecanLinear, calibrate, freeze_model,
-                                   set_hard, set_temperature)
+                                   seed_prototypes, set_hard, set_temperature)
 
 torch.set_num_threads(1)
 
@@ -120,3 +120,33 @@ def test_freeze_rejects_nan_and_uncalibrated():
         lin.weight[0, 0] = float("nan")
     with pytest.raises(PecanError, match="NaN"):
         lin.freeze(act_min=0.0, act_max=1.0)
+
+
+@pytest.mark.parametrize("mode", ["angle", "distance"])
+def test_null_prototype_matches_numpy(mode):
+    torch.manual_seed(5)
+    lin = PecanLinear(8, 3, subvector_dim=4, num_prototypes=6, mode=mode)
+    lin.null_prototype = True
+    x = torch.relu(torch.randn(64, 8))
+    _trained_like(lin, x)
+    assert lin.prototypes.grad[:, 0].abs().sum() == 0  # prototype 0 is held at zero
+    calibrate(lin, x)
+    freeze_model(lin)
+    assert not lin.proto_codes[:, 0].any() and not lin.lut_codes[:, 0].any()
+    x_eval = torch.cat([x, torch.zeros(1, 8)])
+    ref = pecan_vectors(x_eval.numpy(), lin.pecan_attrs(), lin.proto_codes.numpy(), lin.lut_codes.numpy(),
+                        lin.qbias.numpy())
+    np.testing.assert_array_equal(lin(x_eval).numpy(), ref)
+    assert torch.equal(lin(torch.zeros(1, 8)), lin.qbias[None])  # zero input → the zero prototype
+
+
+def test_seed_prototypes_layer_by_layer():
+    torch.manual_seed(6)
+    model = torch.nn.Sequential(PecanConv2d(1, 4, 3, padding=1, num_prototypes=4, mode="angle"), torch.nn.ReLU(),
+                                torch.nn.Flatten(), PecanLinear(64, 3, subvector_dim=4, num_prototypes=5))
+    x = torch.rand(20, 1, 4, 4)
+    seed_prototypes(model, x, max_vectors=100)
+    assert all(bool(m.initialized) and not m.dense and m.capture is None for m in (model[0], model[3]))
+    assert model.training
+    # conv prototypes are k-means means of the input patches: inside their range
+    assert 0 <= float(model[0].prototypes.detach().min()) + 1e-2 and float(model[0].prototypes.detach().max()) <= 1 + 1e-2
