@@ -38,3 +38,21 @@ def test_detector_held_out_seeds(raw, mode):
     assert r["false_alarm"] <= 0.03
     assert r["span_accuracy"] >= 0.9
     assert det.predict(test).shape == test.label_type.shape
+
+
+def test_baseline_reanchors_after_an_event_but_not_during_a_tap():
+    from codesign.optics.features import adaptive_residual
+
+    rng = np.random.default_rng(0)
+    t = 3000
+    f = rng.normal(0, 1, (t, 2)) + np.linspace(0, 75, t)[:, None] * np.array([1.0, 0.0])  # slow drift in feature 0
+    f[1000:1200] += np.array([-50.0, 10.0])  # an event that ends (the drift continues meanwhile)
+    f[2000:] += np.array([-80.0, 0.0])  # a tap that stays
+    sd, dsd = np.ones(2), np.array([0.12, 0.0])
+    old = adaptive_residual(f, sd, 60.0, 4.0, 30, dsd, lag=0)
+    new = adaptive_residual(f, sd, 60.0, 4.0, 30, dsd, lag=6)
+    after = slice(1220, 1990)
+    assert np.mean(np.abs(new[after]).max(axis=1) > 4) < 0.01  # re-anchored once the event ended
+    assert np.all(np.abs(new[1010:1195, 0]) > 20)  # the event itself stays flagged
+    assert np.all(np.abs(new[2010:, 0]) > 20)  # a persistent tap is not learned away
+    assert np.mean(np.abs(old[after]).max(axis=1) > 4) > 0.5  # the old latch stays frozen after the event
