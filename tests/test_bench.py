@@ -93,19 +93,27 @@ def test_unknown_workload_is_user_error(tmp_path):
 
 
 @pytest.mark.parametrize("parallel_min", [1, 1 << 40])  # parallel and serial paths
-def test_fused_pecan_kernels_equal_search_then_lut(monkeypatch, parallel_min):
-    """The fused search+LUT kernels the engine uses (speed-up for workload 3) give the reference winners."""
+@pytest.mark.parametrize("angle", [False, True])
+def test_fused_pecan_kernels_equal_search_then_lut(monkeypatch, parallel_min, angle):
+    """The fused kernels the engine uses (speed-up for workload 3) give the reference winners and sums."""
+    from codesign.cam import fused
     from codesign.cam import kernels as K
+    from codesign.sim.ops import im2col
 
-    monkeypatch.setattr(K, "PARALLEL_MIN_OPS", parallel_min)
+    monkeypatch.setattr(fused, "PARALLEL_MIN_OPS", parallel_min)
     rng = np.random.default_rng(5)
     D, Kp, d, out = 3, 9, 4, 5
     protos = rng.integers(-4, 4, size=(D, Kp, d)).astype(np.int32)  # few levels: many ties
     protos[1, 3] = 0  # zero prototype (angle mode scores it 0)
     lut = rng.integers(-128, 128, size=(D, Kp, out)).astype(np.int32)
     Q = rng.integers(-4, 4, size=(300, D * d)).astype(np.int32)
-    pt = np.ascontiguousarray(protos.transpose(0, 2, 1))
-    ref_l1 = K.lut_accumulate(K.pecan_l1_search(Q, protos, 4, 3), lut)
-    ref_dot = K.lut_accumulate(K.pecan_dot_search(Q, protos), lut)
-    assert np.array_equal(K.pecan_l1_lut(Q, pt, lut), ref_l1)
-    assert np.array_equal(K.pecan_dot_lut(Q, pt, lut), ref_dot)
+    search = (lambda q: K.pecan_dot_search(q, protos)) if angle else (lambda q: K.pecan_l1_search(q, protos, 4, 3))
+    tables = fused.PecanTables(protos, lut, angle)
+    assert np.array_equal(tables.vectors(Q), K.lut_accumulate(search(Q), lut))
+    # conv: 3 input channels of 2x2 patches = D*d = 12, stride 2 / padding 1 on 5x6 maps
+    x = rng.integers(-4, 4, size=(7, 3, 5, 6)).astype(np.int32)
+    cols = im2col(x, (2, 2), (2, 1), (1, 1))  # N, P, 12
+    n, p, w = cols.shape
+    ref = K.lut_accumulate(search(np.ascontiguousarray(cols.reshape(n * p, w))), lut).reshape(n, p, out)
+    got = tables.conv(x, (2, 2), (2, 1), (1, 1), (3, 7))
+    assert np.array_equal(got, ref.transpose(0, 2, 1))

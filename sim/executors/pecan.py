@@ -8,10 +8,11 @@ import math
 
 import numpy as np
 
-from codesign.cam.kernels import lut_accumulate, pecan_dot_lut, pecan_dot_search, pecan_l1_lut, pecan_l1_search
+from codesign.cam.fused import PecanTables
+from codesign.cam.kernels import lut_accumulate, pecan_dot_search, pecan_l1_search
 from codesign.sim.executors import register
 from codesign.sim.executors.base import Executor, LayerCost
-from codesign.sim.layer_schema import pecan_act_range
+from codesign.sim.layer_schema import _pair, pecan_act_range
 from codesign.sim.mapping import map_pecan, positions_of
 from codesign.sim.ops import im2col, lut_output, quantize
 
@@ -37,28 +38,39 @@ class _PecanBase(Executor):
         raise NotImplementedError
 
     def forward(self, xs: list[np.ndarray]) -> np.ndarray:
+        tables = self._fused()
+        if tables is not None:  # same results as winners() + lut_accumulate, in one fused pass
+            return self._forward_fused(xs[0], tables)
         q = self._vectors(xs[0])
         n, p, width = q.shape
         flat = np.ascontiguousarray(q.reshape(n * p, width))
         lut = np.ascontiguousarray(self.layer.arrays["lut"], dtype=np.int32)
-        fused = self._fused()
-        if fused is not None:  # same winners as winners() + lut_accumulate, one parallel pass
-            self._check_target()
-            acc = fused(flat, np.ascontiguousarray(self._protos().transpose(0, 2, 1)), lut)
-        else:
-            acc = lut_accumulate(self.winners(flat), lut)
-        return self._finish(acc, n, p)
+        return self._finish(lut_accumulate(self.winners(flat), lut), n, p)
+
+    def _forward_fused(self, x: np.ndarray, tables: PecanTables) -> np.ndarray:
+        self._check_target()
+        a = self.layer.attrs
+        q = quantize(np.asarray(x, dtype=np.float32), a)
+        bias = np.asarray(self.layer.arrays["bias"], dtype=np.float32)
+        if self.layer.type != "pecan_conv2d":
+            return lut_output(tables.vectors(q), a, bias)
+        acc = tables.conv(q, _pair(a["kernel_size"]), _pair(a["stride"]), _pair(a["padding"]), self.out_shape[1:])
+        y = acc.astype(np.float32) * np.float32(a["lut_scale"]) + bias[None, :, None]  # = lut_output, NCHW
+        return y.reshape(x.shape[0], *self.out_shape)
 
     def _check_target(self) -> None:
         """Raise if the layer cannot run on this target (as winners() would)."""
 
-    def _fused(self):
-        """The fused search+LUT kernel for this layer, or None (use winners() + lut_accumulate)."""
-        a = self.layer.attrs
-        if a["mode"] == "angle":
-            return pecan_dot_lut
-        lo, hi = pecan_act_range(a)
-        return pecan_l1_lut if int(a["subvector_dim"]) * (hi - lo) < 2**31 else None
+    def _fused(self) -> PecanTables | None:
+        """Kernel tables for the fused path, or None where its arithmetic would not be exact."""
+        if getattr(self, "_tables", None) is None:
+            a = self.layer.attrs
+            lo, hi = pecan_act_range(a)
+            d = int(a["subvector_dim"])
+            angle = a["mode"] == "angle"
+            exact = PecanTables.exact(d, lo, hi, angle)
+            self._tables = PecanTables(self._protos(), self.layer.arrays["lut"], angle) if exact else False
+        return self._tables or None
 
     def _protos(self) -> np.ndarray:
         return np.ascontiguousarray(self.layer.arrays["prototypes"], dtype=np.int32)
