@@ -171,7 +171,7 @@ def evaluate_chunked(line, state: LineState, chunk: int = 4096, progress: bool =
         sub = LineState(b - a, *[None if v is None else v[a:b] for v in
                                  (state.tx_power_offset_db, state.channel_on, state.span_extra_loss_db,
                                   state.tap_position_km, state.amp_gain_offset_db)])
-        parts.append(line.evaluate(sub))
+        parts.append(line.evaluate(sub, ber=False))  # measure() derives the BER from the GSNR itself
     out = {}
     for k, v in parts[0].items():
         if isinstance(v, np.ndarray) and v.ndim >= 2:
