@@ -22,9 +22,11 @@ from codesign.sim.format import read_model
 from codesign.sim.hardware import HardwareConfig
 
 
-def crossbar_hw(group_mapping: str = "packed") -> HardwareConfig:
+def crossbar_hw(group_mapping: str = "packed", adc_bits: int = 8, ideal: bool = False) -> HardwareConfig:
     hw = HardwareConfig(targets={"conv2d": "crossbar", "linear": "crossbar"})
     hw.crossbar.group_mapping = group_mapping
+    hw.crossbar.adc_bits = int(adc_bits)
+    hw.crossbar.ideal = bool(ideal)
     return hw
 
 
@@ -54,11 +56,11 @@ def _utilization(spec, report) -> dict[str, float]:
     return {k: v[0] / v[1] for k, v in acc.items() if v[1] > 0} | {"tiles": acc.get("all", [0, 0])[1]}
 
 
-def hw_table(models: dict, data, n_eval: int = 200, out_dir: Path | None = None, group_mapping: str = "packed",
-             log=print) -> list[dict]:
+def hw_table(models: dict, data, n_eval: int = 64, out_dir: Path | None = None, group_mapping: str = "packed",
+             adc_bits: int = 8, ideal: bool = False, log=print) -> list[dict]:
     """One row per variant: PyTorch acc, crossbar acc (on ``n_eval`` test images), cost, utilization."""
     xte, yte = data[4], data[5]
-    hw = crossbar_hw(group_mapping)
+    hw = crossbar_hw(group_mapping, adc_bits, ideal)
     rows = []
     tmp = None
     if out_dir is None:
@@ -82,7 +84,8 @@ def hw_table(models: dict, data, n_eval: int = 200, out_dir: Path | None = None,
                          "macs": count_macs(model), "energy_uj": rep.total_energy_pj / 1e6,
                          "latency_us": rep.latency_ns / 1e3, "area_mm2": rep.area_mm2,
                          "area_arrays_mm2": rep.area_mm2 - rep.area_by_component_mm2.get("digital_unit", 0.0),
-                         "tiles": int(util.pop("tiles")), "util": util, "file": str(path)})
+                         "tiles": int(util.pop("tiles")), "util": util, "file": str(path),
+                         "adc_bits": adc_bits, "ideal": ideal})
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -99,7 +102,8 @@ def format_hw(rows) -> str:
         lines.append(f"| {r['variant']} | {r['acc_torch']:.1f} | {r['acc_crossbar']:.1f} | {r['params']:,} | "
                      f"{r['macs']:,} | {r['energy_uj']:.2f} | {r['latency_us']:.1f} | {r['area_mm2']:.3f} ({r['area_arrays_mm2']:.4f}) | "
                      f"{r['tiles']} | {f('all')} | {f('depthwise')} | {f('pointwise')} | {f('dense kxk')} |")
-    n = rows[0]["n_eval"] if rows else 0
-    lines.append(f"\ncrossbar accuracy on the first {n} test images (crossbar defaults: 128×128 ReRAM, 8-bit weights "
-                 "and inputs, 2-bit cells, 8-bit ADC). Area in brackets excludes the shared digital unit.")
+    n, adc, ideal = (rows[0]["n_eval"], rows[0]["adc_bits"], rows[0]["ideal"]) if rows else (0, 8, False)
+    num = "ideal numerics" if ideal else f"8-bit weights and inputs, 2-bit cells, {adc}-bit ADC"
+    lines.append(f"\ncrossbar accuracy on the first {n} test images (128×128 ReRAM crossbars, {num}). "
+                 "Area in brackets excludes the shared digital unit.")
     return "\n".join(lines)

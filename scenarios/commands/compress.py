@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="test images run functionally on the crossbar simulator (default 64, --full 500)")
     hw.add_argument("--group-mapping", choices=("packed", "dense"), default="packed",
                     help="depthwise/grouped conv mapping on crossbars (default packed)")
+    hw.add_argument("--adc-bits", type=int, default=8, help="crossbar column ADC resolution in bits (default 8)")
+    hw.add_argument("--ideal", action="store_true", help="ideal crossbar numerics (no quantization / ADC error)")
     hw.set_defaults(func=_hw)
 
 
@@ -124,7 +126,7 @@ def _hw(args) -> int:
     models["EZCrop 50 %"] = ezcrop_variant(cfg, models["dense ResNet"], data, 0.5, args.cache, log=_log)
     n_eval = args.n_eval if args.n_eval is not None else (500 if args.full else 64)
     rows = hw_table(models, data, n_eval=n_eval, out_dir=args.out / "hw_models",
-                    group_mapping=args.group_mapping, log=_log)
+                    group_mapping=args.group_mapping, adc_bits=args.adc_bits, ideal=args.ideal, log=_log)
     table = format_hw(rows)
     print(table)
     print(f"\n({time.perf_counter() - t0:.0f} s)")
