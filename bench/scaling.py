@@ -3,7 +3,7 @@
 Engines and sizes (all data seeded; ``--quick`` uses fewer queries/vectors/samples and stops early):
 
 * ``cam``: :class:`codesign.cam.table.CamTable` L1 search on FeFET MCAM 64×64 arrays, stored rows
-  256 → 65,536 (64 dims, 3-bit), 1,000 queries (quick: 200 queries, up to 16,384 rows).
+  256 → 65,536 (64 dims, 3-bit), 1,000 queries (quick: up to 16,384 rows).
 * ``crossbar``: :func:`codesign.cam.crossbar.mvm`, square n×n weights n = 64 → 1,024 on 128×128
   tiles, 8-bit ADC + 5 % programming noise, 128 vectors (quick: 16 vectors, up to 512).
 * ``network``: :meth:`codesign.sim.engine.Simulator.run` of the synthetic PECAN-D CNN
@@ -154,7 +154,7 @@ def run(quick: bool = False) -> list[dict]:
         cam_k, xbar_n, batches = cam_k[:4], xbar_n[:4], batches[:5]
     s = 20 if quick else 100
     return [
-        measure("cam", "stored rows", cam_k, cam_case(200 if quick else 1000), budget),
+        measure("cam", "stored rows", cam_k, cam_case(1000), budget),
         measure("crossbar", "n (n×n weights)", xbar_n, crossbar_case(16 if quick else 128), budget),
         measure("network", "batch", batches, network_case(), budget),
         measure("optics spans", "spans (96 ch)", spans, optics_case(s, "spans"), budget),
