@@ -102,7 +102,7 @@ class C2F:
         self.coarse_ = x.copy()
         self._record(x, 1, 1, 1, ref, data_range)
         grids = self.grid_sizes()
-        fine = self.base.clone(max_iter=self.fine_iter, **(self.fine_params or {}))
+        fine = self.base.clone(**{"max_iter": self.fine_iter, **(self.fine_params or {})})
         bar = progress_bar(sum(g * g for g in grids), self.name, progress)
         try:
             for g in grids:
