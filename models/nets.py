@@ -8,7 +8,7 @@ Topology (input 1×8×8)::
 ``baseline`` uses nn.Conv2d/nn.Linear; ``pecan_a`` / ``pecan_d`` replace *every* conv and
 linear by :class:`PecanConv2d` / :class:`PecanLinear` (angle / distance mode), as the paper does.
 Conv subspaces are one input channel each (d = 9, D = in_channels); the classifier uses
-d = 4 (one channel's 2×2 map per subspace). Optional BatchNorm is folded by :func:`fold_batchnorm`.
+d = 8 (two channels' 2×2 maps per subspace). Optional BatchNorm is folded by :func:`fold_batchnorm`.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ VARIANTS = ("baseline", "pecan_a", "pecan_d")
 class NetConfig:
     """Architecture and PECAN hyper-parameters of the digits CNN."""
 
-    channels: tuple[int, int] = (16, 32)
+    channels: tuple[int, int] = (32, 64)
     num_prototypes: int | tuple[int, int, int] = (32, 16, 16)  # K per layer (conv1, conv2, linear) or one K
     subvector_dim: int | None = None  # one d for every layer whose input length it divides (else the default)
-    linear_subvector_dim: int = 4  # default d of the classifier (one channel's 2×2 map)
+    linear_subvector_dim: int = 8  # default d of the classifier (two channels' 2×2 maps)
     conv1_subvector_dim: int | None = None  # default d of conv1; None: k² (one subspace per input channel)
     conv2_subvector_dim: int | None = None  # default d of conv2; None: k²
     temperature: float = 1.0

@@ -79,12 +79,8 @@ def test_bad_config_and_divergence():
         train_model(model, load_digits_split(), TrainConfig(epochs=1), progress=False)
 
 
-_PECAN_A_OPEN = pytest.mark.xfail(strict=True, reason="PECAN-A >= 97% not met yet (96.67% at seed 0, docs/pecan.md)")
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("variant,target", [("baseline", 0.97), pytest.param("pecan_a", 0.97, marks=_PECAN_A_OPEN),
-                                            ("pecan_d", 0.95)])
+@pytest.mark.parametrize("variant,target", [("baseline", 0.97), ("pecan_a", 0.97), ("pecan_d", 0.95)])
 def test_accuracy_targets(variant, target):
     _, r = train_digits(variant, seed=0, progress=False)
     assert r["test_accuracy"] >= target, r
