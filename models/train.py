@@ -88,11 +88,20 @@ class TemperatureSchedule:
 
 @contextlib.contextmanager
 def _deterministic():
+    """Deterministic algorithms, and denormal floats flushed to zero while training.
+
+    Without the flush, weights and activations that decay into the denormal range make CPU
+    training of the baseline ~80x slower (273 s instead of 3.4 s for 30 epochs on digits).
+    The flush is switched off again afterwards, so evaluation and export use IEEE arithmetic
+    exactly as the simulator does.
+    """
     prev = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.set_flush_denormal(True)
     try:
         yield
     finally:
+        torch.set_flush_denormal(False)
         torch.use_deterministic_algorithms(prev)
 
 
