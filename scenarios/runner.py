@@ -185,9 +185,10 @@ def _comparison_plot(reports: dict[str, Any], path: Path) -> None:
     names = list(reports)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     bottom = np.zeros(len(names))
-    for c in comps:
+    colors = plt.get_cmap("tab20").colors
+    for i, c in enumerate(comps):
         vals = np.array([reports[n].energy_by_component_pj.get(c, 0.0) / 1e3 for n in names])
-        ax1.bar(names, vals, bottom=bottom, label=c)
+        ax1.bar(names, vals, bottom=bottom, label=c, color=colors[i % len(colors)])
         bottom += vals
     ax1.set_ylabel("energy per inference (nJ)")
     ax1.set_title("energy by component")
