@@ -10,6 +10,7 @@ time or by low-rank tensor completion (monitors x channels x time), and writes `
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from codesign.optics import TapDetector, TapLocalizer, load_scenario, simulate_dataset
 from codesign.optics.completion import HaLRTC
@@ -70,7 +71,10 @@ def run_opm(out_dir, *, scenario="scenarios/optics_default.toml", quick: bool = 
         fills = {"raw gaps": gapped, "interpolation": interpolate_gaps(gapped, keep)}
         bar.update(2)
         for mname, solver in methods.items():
-            fills[mname] = complete_opm(gapped, keep, solver, progress=False)
+            # one BLAS thread: on a busy 2-core machine threaded OpenBLAS calls on these wide
+            # unfoldings were seen to stall for ~1 s each
+            with threadpool_limits(1):
+                fills[mname] = complete_opm(gapped, keep, solver, progress=False)
             bar.update(1)
         for mname, xf in fills.items():
             rows.append({"gaps": gname, "method": mname, "missing": float(1 - keep.mean()),
