@@ -173,3 +173,16 @@ def test_functional_accuracy_is_cached_by_content(tmp_path, monkeypatch):
     with pytest.raises(AttributeError):  # other hardware -> another key -> recomputed (our stub returns None)
         evaluators.functional_accuracy(str(path), HardwareConfig())
     assert calls == [1]
+
+
+def test_auto_workers_keep_cheap_sweeps_in_process(tmp_path, monkeypatch):
+    from codesign.sim.sweep import runner
+
+    scn = load_scenario(_scenario(tmp_path, chunk=8))
+    res = run_scenario_sweep(scn, out=tmp_path / "auto", progress=False)  # workers=None: auto
+    assert res["mode"] == "serial" and res["evaluated"] == 120
+    monkeypatch.setattr(runner, "POOL_MIN_SERIAL_S", 0.0)  # any remaining work -> pool
+    res = run_scenario_sweep(scn, out=tmp_path / "pool", progress=False)
+    assert res["mode"].startswith("pool") and res["evaluated"] == 120
+    a = _by_key(ResultStore(tmp_path / "auto").records())
+    assert a == _by_key(ResultStore(tmp_path / "pool").records())

@@ -18,6 +18,11 @@ from codesign.sim.sweep.space import point_key
 from codesign.sim.sweep.store import ResultStore
 
 
+#: with the default (auto) worker count, a process pool is started only when the points left
+#: would take longer than this in this process (seconds): below it, start-up costs more than it saves
+POOL_MIN_SERIAL_S = 20.0
+
+
 class SweepError(ValueError):
     user_error = True
 
@@ -68,7 +73,9 @@ def run_sweep(
 ) -> dict[str, Any]:
     """Evaluate every point not already in ``store``. Returns a summary dict.
 
-    ``workers``: local process count (default: CPU count; 1 = in this process).
+    ``workers``: local process count (1 = in this process). Default (None): a pool of CPU-count
+    processes, unless the first batch shows the whole sweep would take under
+    :data:`POOL_MIN_SERIAL_S` seconds here, in which case it stays in this process.
     ``scheduler``: address of an existing Dask scheduler. ``dask_workers``: start a local
     Dask cluster with that many worker processes. Results are identical for all three.
     """
@@ -82,19 +89,40 @@ def run_sweep(
         chunk_size = max(1, min(256, len(todo) // (4 * max(n_workers, dask_workers or 1)) or 1))
     batches = list(_chunks(todo, chunk_size))
     t0 = time.perf_counter()
+    mode = "serial"
     with _Progress(len(keyed), len(keyed) - len(todo), progress) as bar:
         if scheduler or dask_workers:
+            mode = "dask"
             _run_dask(batches, evaluator, settings, store, bar, scheduler, dask_workers)
         elif n_workers == 1:
-            for b in batches:
-                recs = evaluate_batch(evaluator, b, settings)
-                store.append(recs)
-                bar.advance(len(recs))
+            _run_serial(batches, evaluator, settings, store, bar)
         else:
-            _run_pool(batches, evaluator, settings, store, bar, n_workers)
+            if workers is None and batches:
+                # auto: run the first batch here (warm-up: imports, caches), time the second;
+                # cheap (analytic) points stay in this process, since spawning workers costs
+                # seconds each
+                _run_serial(batches[:1], evaluator, settings, store, bar)
+                t1 = time.perf_counter()
+                _run_serial(batches[1:2], evaluator, settings, store, bar)
+                per_point = (time.perf_counter() - t1) / max(len(batches[1]) if len(batches) > 1 else 1, 1)
+                batches = batches[2:]
+                remaining = per_point * sum(len(b) for b in batches)
+                if remaining < POOL_MIN_SERIAL_S:
+                    _run_serial(batches, evaluator, settings, store, bar)
+                    batches = []
+            if batches:
+                mode = f"pool x{n_workers}"
+                _run_pool(batches, evaluator, settings, store, bar, n_workers)
     elapsed = time.perf_counter() - t0
-    return {"points": len(keyed), "skipped": len(keyed) - len(todo), "evaluated": len(todo),
+    return {"points": len(keyed), "skipped": len(keyed) - len(todo), "evaluated": len(todo), "mode": mode,
             "seconds": elapsed, "points_per_s": len(todo) / elapsed if elapsed > 0 else float("inf")}
+
+
+def _run_serial(batches, evaluator, settings, store, bar) -> None:
+    for b in batches:
+        recs = evaluate_batch(evaluator, b, settings)
+        store.append(recs)
+        bar.advance(len(recs))
 
 
 def _run_pool(batches, evaluator, settings, store, bar, n_workers) -> None:
