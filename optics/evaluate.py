@@ -22,7 +22,9 @@ TAP_LOSSES_DB = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 NOISE_LEVELS_DB = (0.05, 0.1, 0.2, 0.5, 1.0)
 
 
-def _variant(raw: dict, duration_s=None, counts=None, tap_loss=None, amp_mode=None) -> dict:
+def scenario_variant(raw: dict, duration_s=None, counts=None, tap_loss=None, amp_mode=None) -> dict:
+    """A copy of a raw optics scenario with no scripted events: the random-event ``counts`` given
+    (others 0), taps of exactly ``tap_loss`` dB, and optionally another duration (s) / amplifier mode."""
     r = copy.deepcopy(raw)
     r["events"] = []
     ev = r.setdefault("random_events", {})
@@ -85,11 +87,11 @@ def run_evaluation(scenario, quick=False, seed=0, progress=False, amp_modes=("ga
     steps = [(m, L) for m in amp_modes for L in TAP_LOSSES_DB]
     bar = _bar(len(steps) + len(NOISE_LEVELS_DB) + 1, progress)
     for mode in amp_modes:
-        train = simulate_dataset(load_scenario(_variant(raw, dur, amp_mode=mode), sc.source), seed=seed + 1)
+        train = simulate_dataset(load_scenario(scenario_variant(raw, dur, amp_mode=mode), sc.source), seed=seed + 1)
         dets = {"rx": TapDetector().fit(train), "rx+inline": TapDetector(use_inline=True).fit(train)}
         loc = TapLocalizer().fit(train)
         for i, L in enumerate(TAP_LOSSES_DB):
-            test = simulate_dataset(load_scenario(_variant(raw, dur, {"tap_count": n_taps}, L, mode), sc.source),
+            test = simulate_dataset(load_scenario(scenario_variant(raw, dur, {"tap_count": n_taps}, L, mode), sc.source),
                                     seed=seed + 100 + i)
             for name, det in dets.items():
                 out["loss"].append({"amp_mode": mode, "features": name, "tap_loss_db": L,
@@ -98,16 +100,16 @@ def run_evaluation(scenario, quick=False, seed=0, progress=False, amp_modes=("ga
         if mode == amp_modes[0]:
             for j, nz in enumerate(NOISE_LEVELS_DB):
                 ov = {"power_noise_db": nz, "osnr_noise_db": 3 * nz, "gsnr_noise_db": nz}
-                tr = simulate_dataset(load_scenario(_variant(raw, dur, amp_mode=mode), sc.source), seed + 2,
+                tr = simulate_dataset(load_scenario(scenario_variant(raw, dur, amp_mode=mode), sc.source), seed + 2,
                                       opm_overrides=ov)
-                te = simulate_dataset(load_scenario(_variant(raw, dur, {"tap_count": n_taps}, 1.0, mode),
+                te = simulate_dataset(load_scenario(scenario_variant(raw, dur, {"tap_count": n_taps}, 1.0, mode),
                                                     sc.source), seed + 200 + j, opm_overrides=ov)
                 d, lo = TapDetector().fit(tr), TapLocalizer().fit(tr)
                 out["noise"].append({"amp_mode": mode, "power_noise_db": nz, "osnr_noise_db": 3 * nz,
                                      "tap_loss_db": 1.0, **score_run(te, d, lo)})
                 bar.update(1)
             counts = {f"{t}_count": (2 if quick else 4) for t in LABEL_CODES if t != "normal"}
-            te = simulate_dataset(load_scenario(_variant(raw, 2 * dur, counts, None, mode), sc.source), seed + 300)
+            te = simulate_dataset(load_scenario(scenario_variant(raw, 2 * dur, counts, None, mode), sc.source), seed + 300)
             out["confusion"] = confusion(te, dets["rx"], loc)
             bar.update(1)
     bar.close()

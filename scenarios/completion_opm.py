@@ -16,7 +16,7 @@ from codesign.optics import TapDetector, TapLocalizer, load_scenario, simulate_d
 from codesign.optics.completion import HaLRTC
 from codesign.optics.completion.opm import (complete_opm, dataset_from_tensor, drop_bursts, drop_random,
                                             interpolate_gaps, opm_tensor)
-from codesign.optics.evaluate import _variant, score_run
+from codesign.optics.evaluate import scenario_variant, score_run
 from codesign.scenarios.completion_demo import _csv, _save_fig, _write_text
 
 BURST_S = 3600
@@ -52,8 +52,8 @@ def run_opm(out_dir, *, scenario="scenarios/optics_default.toml", quick: bool = 
     out.mkdir(parents=True, exist_ok=True)
     sc = load_scenario(scenario)
     dur = 3 * 3600 if quick else 6 * 3600
-    train = simulate_dataset(load_scenario(_variant(sc.raw, dur), sc.source), seed=seed + 1)
-    test = simulate_dataset(load_scenario(_variant(sc.raw, dur, {"tap_count": 2 if quick else 4}, 1.0), sc.source),
+    train = simulate_dataset(load_scenario(scenario_variant(sc.raw, dur), sc.source), seed=seed + 1)
+    test = simulate_dataset(load_scenario(scenario_variant(sc.raw, dur, {"tap_count": 2 if quick else 4}, 1.0), sc.source),
                             seed=seed + 100)
     det, loc = TapDetector().fit(train), TapLocalizer().fit(train)
     x = opm_tensor(test)

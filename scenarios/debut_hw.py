@@ -22,7 +22,7 @@ from codesign.scenarios.debut_experiments import DEBUT_PLAN, all_debut_lenet, co
 __all__ = ["run_hw", "format_hw_table"]
 
 
-def _train_models(quick: bool) -> tuple[dict, tuple]:
+def train_models(quick: bool) -> tuple[dict, tuple]:
     torch.set_num_threads(1)
     ep_base, ep_ft = (15, 8) if quick else (30, 15)
     xtr, ytr, xte, yte = load_digits_tensors(0)
@@ -44,7 +44,7 @@ def run_hw(quick: bool = False, limit: int | None = None, tech: str = "reram_1t1
     from codesign.sim.engine import Simulator
     from codesign.sim.executors.crossbar import crossbar_hw
 
-    models, (xte, yte) = _train_models(quick)
+    models, (xte, yte) = train_models(quick)
     if limit:
         xte, yte = xte[:limit], yte[:limit]
     rows = []

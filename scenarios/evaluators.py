@@ -12,15 +12,15 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from codesign.scenarios.scenario import _merge, apply_hardware_overrides, knob_overrides
+from codesign.scenarios.scenario import merge_nested, apply_hardware_overrides, knob_overrides
 from codesign.sim.hardware import HardwareConfig
 
 
 def _split(point: dict[str, Any], settings: dict[str, Any]) -> tuple[HardwareConfig, dict[str, Any]]:
     hw_over, model = knob_overrides({**settings.get("fixed", {}), **point})
     merged: dict[str, Any] = {}
-    _merge(merged, settings.get("hardware", {}))
-    _merge(merged, hw_over)
+    merge_nested(merged, settings.get("hardware", {}))
+    merge_nested(merged, hw_over)
     hw = apply_hardware_overrides(HardwareConfig(), merged, "<sweep point>")
     return hw, {**settings.get("model", {}), **model}
 
@@ -154,7 +154,7 @@ def _xbar_trained_dir() -> str:
     from pathlib import Path
 
     from codesign.models.debut_export import export_sequential
-    from codesign.scenarios.debut_hw import _train_models
+    from codesign.scenarios.debut_hw import train_models
     from codesign.scenarios.runner import CACHE, REPO
 
     h = hashlib.sha256()
@@ -165,7 +165,7 @@ def _xbar_trained_dir() -> str:
     names = {"dense LeNet": "dense", "FC1 → DeBut": "fc1_debut", "CONV2+FC1+FC2 → DeBut": "conv2_fc1_fc2_debut",
              "all-DeBut": "all_debut"}
     if not all((folder / f"{n}.h5").exists() for n in names.values()):
-        models, (xte, yte) = _train_models(quick=False)
+        models, (xte, yte) = train_models(quick=False)
         folder.mkdir(parents=True, exist_ok=True)
         for label, model in models.items():
             export_sequential(folder / f"{names[label]}.h5", model, (1, 8, 8), 10, name=names[label],
@@ -197,13 +197,13 @@ def xbar_network(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, f
 @lru_cache(maxsize=16)
 def _optics_detector(scenario: str, amp_mode: str, noise: float, hours: float, use_inline: bool, seed: int):
     from codesign.optics import TapDetector, TapLocalizer
-    from codesign.optics.evaluate import _variant
+    from codesign.optics.evaluate import scenario_variant
     from codesign.optics.scenario import load_scenario as load_optics
     from codesign.optics.simulate import simulate_dataset
 
     sc = load_optics(scenario)
     ov = {"power_noise_db": noise, "osnr_noise_db": 3 * noise, "gsnr_noise_db": noise}
-    train = simulate_dataset(load_optics(_variant(sc.raw, hours * 3600, amp_mode=amp_mode), sc.source), seed + 1,
+    train = simulate_dataset(load_optics(scenario_variant(sc.raw, hours * 3600, amp_mode=amp_mode), sc.source), seed + 1,
                              opm_overrides=ov)
     return TapDetector(use_inline=use_inline).fit(train), TapLocalizer().fit(train)
 
@@ -215,7 +215,7 @@ def optics_tap(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, flo
     ("gain"/"power"), ``optics.use_inline`` (detector also uses in-line OPM data),
     ``optics.hours`` (simulated duration), ``optics.taps``, ``optics.seed``, ``optics.scenario``.
     """
-    from codesign.optics.evaluate import _variant, score_run
+    from codesign.optics.evaluate import scenario_variant, score_run
     from codesign.optics.scenario import load_scenario as load_optics
     from codesign.optics.simulate import simulate_dataset
 
@@ -232,7 +232,7 @@ def optics_tap(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, flo
     det, loc = _optics_detector(scenario, mode, noise, hours, bool(kn.get("use_inline", False)), seed)
     sc = load_optics(scenario)
     ov = {"power_noise_db": noise, "osnr_noise_db": 3 * noise, "gsnr_noise_db": noise}
-    test = simulate_dataset(load_optics(_variant(sc.raw, hours * 3600, {"tap_count": int(kn.get("taps", 4))},
+    test = simulate_dataset(load_optics(scenario_variant(sc.raw, hours * 3600, {"tap_count": int(kn.get("taps", 4))},
                                                  float(kn.get("tap_loss_db", 1.0)), mode), sc.source),
                             seed + 100, opm_overrides=ov)
     s = score_run(test, det, loc)

@@ -208,15 +208,15 @@ def knob_overrides(point: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any
     for name, value in point.items():
         head, _, rest = name.partition(".")
         if head == "hardware":
-            _merge(hw, _nest(rest, value))
+            merge_nested(hw, _nest(rest, value))
         elif head == "model":
             model[rest] = value
     return hw, model
 
 
-def _merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
+def merge_nested(dst: dict[str, Any], src: dict[str, Any]) -> None:
     for k, v in src.items():
         if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            _merge(dst[k], v)
+            merge_nested(dst[k], v)
         else:
             dst[k] = v

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from codesign.optics import TapDetector, TapLocalizer, load_dataset, load_scenario, save_dataset, simulate_dataset
-from codesign.optics.evaluate import _variant, score_run
+from codesign.optics.evaluate import scenario_variant, score_run
 
 SCEN = "scenarios/optics_default.toml"
 
@@ -15,7 +15,7 @@ def raw():
 
 
 def test_dataset_deterministic_and_roundtrip(tmp_path, raw):
-    sc = load_scenario(_variant(raw, 3600, {"tap_count": 1, "gain_change_count": 1}))
+    sc = load_scenario(scenario_variant(raw, 3600, {"tap_count": 1, "gain_change_count": 1}))
     a, b = simulate_dataset(sc, seed=5), simulate_dataset(sc, seed=5)
     np.testing.assert_array_equal(a.power_dbm, b.power_dbm)
     assert a.power_dbm.shape == (len(a.monitor_names), 40, 360)
@@ -29,10 +29,10 @@ def test_dataset_deterministic_and_roundtrip(tmp_path, raw):
 
 @pytest.mark.parametrize("mode", ["gain", "power"])
 def test_detector_held_out_seeds(raw, mode):
-    train = simulate_dataset(load_scenario(_variant(raw, 6 * 3600, amp_mode=mode)), seed=11)
+    train = simulate_dataset(load_scenario(scenario_variant(raw, 6 * 3600, amp_mode=mode)), seed=11)
     det = TapDetector(use_inline=(mode == "power")).fit(train)
     loc = TapLocalizer().fit(train)
-    test = simulate_dataset(load_scenario(_variant(raw, 4 * 3600, {"tap_count": 3}, 1.0, mode)), seed=12)
+    test = simulate_dataset(load_scenario(scenario_variant(raw, 4 * 3600, {"tap_count": 3}, 1.0, mode)), seed=12)
     r = score_run(test, det, loc)
     assert r["detection"] >= 0.95
     assert r["false_alarm"] <= 0.03

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from codesign.optics import ChannelPlan, Edfa, Fiber, Line, LineState, Transmitter, Voa, load_scenario
-from codesign.optics.evaluate import _variant
+from codesign.optics.evaluate import scenario_variant
 from codesign.optics.fastline import _db_row
 
 SCEN = "scenarios/optics_default.toml"
@@ -35,7 +35,7 @@ def test_fast_matches_reference(which):
         line = _tilted_line()
     else:
         sc = load_scenario(SCEN)
-        line = load_scenario(_variant(sc.raw, amp_mode=which), sc.source).line
+        line = load_scenario(scenario_variant(sc.raw, amp_mode=which), sc.source).line
     rng = np.random.default_rng(3)
     for big, tol in ((False, 0.005), (True, 0.05)):
         st = _random_state(line, 300, rng, big)
