@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from codesign.optics.completion import C2F, CompletionInputError, HaLRTC, LRTCTV
+from codesign.sim.atomic import save_figure, write_text
 
 IMAGE_NAMES = ("china", "flower", "astronaut", "coffee")
 QUICK_IMAGES = ("china", "astronaut")
@@ -96,8 +96,8 @@ def run_images(out_dir, *, quick: bool = False, size: int = 128, images=None, ra
     finally:
         bar.close()
     rows = [_row(r) for r in results]
-    _write_text(out / "images.csv", _csv(rows))
-    _write_text(out / "images.md", images_table(rows))
+    write_text(out / "images.csv", _csv(rows))
+    write_text(out / "images.md", images_table(rows))
     _plot_images(results, images, out / "images.png", size)
     _plot_convergence(results, out / "convergence.png")
     return rows
@@ -139,19 +139,8 @@ def _csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def _save_fig(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fig.savefig(tmp, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=90, bbox_inches="tight")
 
 
 def _plot_images(results, images, path: Path, size: int) -> None:

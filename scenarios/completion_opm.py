@@ -17,7 +17,8 @@ from codesign.optics.completion import HaLRTC
 from codesign.optics.completion.opm import (complete_opm, dataset_from_tensor, drop_bursts, drop_random,
                                             interpolate_gaps, opm_tensor)
 from codesign.optics.evaluate import scenario_variant, score_run
-from codesign.scenarios.completion_demo import _csv, _save_fig, _write_text
+from codesign.scenarios.completion_demo import _csv, _save_fig
+from codesign.sim.atomic import write_text
 
 BURST_S = 3600
 
@@ -81,8 +82,8 @@ def run_opm(out_dir, *, scenario="scenarios/optics_default.toml", quick: bool = 
                          **_rmse(x, xf, keep, n_mon), **_det(dataset_from_tensor(test, xf), det, loc)})
         filled[gname] = (keep, fills)
     bar.close()
-    _write_text(out / "opm.csv", _csv(rows))
-    _write_text(out / "opm.md", opm_table(rows))
+    write_text(out / "opm.csv", _csv(rows))
+    write_text(out / "opm.md", opm_table(rows))
     _plot(x, filled, test, n_mon, out / "opm.png")
     return rows
 

@@ -151,7 +151,6 @@ def _xbar_spec(network: str):
 def _xbar_trained_dir() -> str:
     """Train the four LeNet variants once (cached on disk by code hash) and export them."""
     import hashlib
-    from pathlib import Path
 
     from codesign.models.debut_export import export_sequential
     from codesign.scenarios.debut_hw import train_models

@@ -16,9 +16,9 @@ import torch
 
 from codesign.models.attacks import AttackConfig, pgd
 from codesign.models.frequency import accuracy_vs_band, perturbation_spectrum, plot_accuracy_vs_band, plot_spectra, radial_profile
+from codesign.sim.atomic import write_text
 from codesign.scenarios.robustness_experiments import (
     ExperimentConfig,
-    _atomic_write,
     _write_csv,
     load_task,
     load_trained,
@@ -84,7 +84,7 @@ def run_frequency(cfg: ExperimentConfig, out: Path, n_eval: int = 200, pgd_steps
                           f"high-pass (central b×b removed), {n_eval} images, PGD-{pgd_steps} through the filter")
     plot_spectra(spectra, out / "perturbation_spectra.png")
     _write_csv(out / "freq_table.csv", rows)
-    _atomic_write(out / "freq_table.md", format_freq_markdown(results, spectra, pgd_steps) + "\n")
+    write_text(out / "freq_table.md", format_freq_markdown(results, spectra, pgd_steps) + "\n")
     return {"results": results, "spectra": spectra}
 
 

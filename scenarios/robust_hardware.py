@@ -20,7 +20,8 @@ import torch
 from codesign.models.adversarial import accuracy
 from codesign.models.attacks import AttackConfig, pgd
 from codesign.scenarios.robust_frequency import get_models
-from codesign.scenarios.robustness_experiments import ExperimentConfig, _atomic_write, _write_csv, load_task
+from codesign.scenarios.robustness_experiments import ExperimentConfig, _write_csv, load_task
+from codesign.sim.atomic import save_figure, write_text
 
 __all__ = ["run_hardware", "HW_METHODS"]
 
@@ -73,7 +74,7 @@ def run_hardware(cfg: ExperimentConfig, out: Path, n_eval: int = 200, noise=(0.0
                 log(f"    ADC {bits} bit, σ={sigma}: clean {row['clean']:.1f}%, replayed PGD-20 "
                     f"{row['pgd20_replayed']:.1f}% ({time.perf_counter() - t0:.0f} s)")
     _write_csv(out / "hw_table.csv", rows)
-    _atomic_write(out / "hw_table.md", format_hw_markdown(rows, n_eval) + "\n")
+    write_text(out / "hw_table.md", format_hw_markdown(rows, n_eval) + "\n")
     plot_hw(rows, out / "hw_accuracy.png", n_eval)
     return rows
 
@@ -110,8 +111,4 @@ def plot_hw(rows: list[dict], path: Path, n_eval: int) -> None:
     axes[0][0].set_ylabel(f"accuracy (%), {n_eval} images")
     axes[0][-1].legend(fontsize=6)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=110)

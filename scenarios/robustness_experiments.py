@@ -22,6 +22,7 @@ import torch
 
 from codesign.models.adversarial import RobustTrainConfig, accuracy, small_cnn, train_robust
 from codesign.models.attacks import AttackConfig, autoattack, autoattack_label, cw_linf, pgd
+from codesign.sim.atomic import save_figure, write_text
 
 __all__ = ["ExperimentConfig", "load_task", "train_methods", "evaluate_model", "run_train_eval",
            "load_trained", "METHOD_ORDER"]
@@ -144,13 +145,6 @@ def format_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def _write_csv(path: Path, rows: list[dict]) -> None:
     keys: list[str] = []
     for r in rows:
@@ -182,11 +176,7 @@ def plot_bars(rows: list[dict], path: Path, title: str) -> None:
     ax.legend(fontsize=7)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=110)
 
 
 def save_models(models: dict, cfg: ExperimentConfig, seed: int, out: Path) -> None:
@@ -196,7 +186,7 @@ def save_models(models: dict, cfg: ExperimentConfig, seed: int, out: Path) -> No
         tmp = d / f"{m}_s{seed}.pt.tmp"
         torch.save(model.state_dict(), tmp)
         os.replace(tmp, d / f"{m}_s{seed}.pt")
-    _atomic_write(d / "config.json", json.dumps(asdict(cfg), indent=2))
+    write_text(d / "config.json", json.dumps(asdict(cfg), indent=2))
 
 
 def load_trained(out: Path, methods, seed: int = 0) -> tuple[dict, ExperimentConfig] | None:
@@ -236,7 +226,7 @@ def run_train_eval(cfg: ExperimentConfig, out: Path, progress: bool = False, log
     _write_csv(out / "robust_per_seed.csv", per_seed)
     _write_csv(out / "robust_table.csv", rows)
     md = format_markdown(rows)
-    _atomic_write(out / "robust_table.md", md + "\n")
+    write_text(out / "robust_table.md", md + "\n")
     plot_bars(rows, out / "robust_accuracy.png",
               f"{cfg.dataset}, mean over {cfg.seeds} seed(s), ε = 8/255 (AutoAttack on {cfg.n_aa} images)")
     return rows

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from codesign.scenarios.scenario import Scenario, ScenarioError
+from codesign.sim.atomic import save_figure, write_json, write_text
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("CODESIGN_CACHE", REPO / ".cache" / "codesign"))
@@ -134,8 +135,8 @@ def run_scenario(scn: Scenario, *, progress: bool = True, out: Path | None = Non
                      "model_file": str(local)})
     summary = {"scenario": scn.name, "hardware": scn.hardware.to_dict(), "rows": rows,
                "seconds": round(time.perf_counter() - t0, 1)}
-    _write_json(outdir / "summary.json", summary)
-    _write_text(outdir / "summary.md", summary_markdown(summary))
+    write_json(outdir / "summary.json", summary, default=str)
+    write_text(outdir / "summary.md", summary_markdown(summary))
     _comparison_plot(reports, outdir / "comparison.png")
     return summary
 
@@ -197,17 +198,4 @@ def _comparison_plot(reports: dict[str, Any], path: Path) -> None:
     ax2.set_ylabel("latency per inference (µs)")
     ax2.set_title("latency")
     fig.tight_layout()
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    _write_text(path, json.dumps(obj, indent=2, default=str))
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=120)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from codesign.scenarios.scenario import Scenario, ScenarioError
+from codesign.sim.atomic import write_text
 from codesign.sim.sweep import ResultStore, grid_points, random_points, run_sweep
 from codesign.sim.sweep.analysis import (feasible, front_rows, plot_fronts, plot_sensitivity, summary,
                                          write_table)
@@ -79,8 +79,6 @@ def analyse(scn: Scenario, store: ResultStore, stats: dict[str, Any]) -> dict[st
     text.append(f"results: {csv_path}, {h5_path}; front: {folder / 'pareto.csv'}; plots: "
                 + ", ".join(p.name for p in plots))
     summary_text = "\n".join(t for t in text if t)
-    tmp = folder / "summary.txt.tmp"
-    tmp.write_text(summary_text + "\n")
-    os.replace(tmp, folder / "summary.txt")
+    write_text(folder / "summary.txt", summary_text + "\n")
     return {"summary_text": summary_text, "folder": str(folder), "front_size": len(front),
             "feasible": len(ok), "failed": len(errors), **stats}

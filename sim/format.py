@@ -26,6 +26,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from codesign.sim.atomic import atomic_path, json_default
 from codesign.sim.layer_schema import LAYER_SCHEMAS, FormatError, check_array, infer_output_shape
 
 FORMAT_VERSION = "1.0"
@@ -168,8 +169,7 @@ def write_model(path: str | os.PathLike, spec: ModelSpec) -> Path:
     """Validate ``spec`` and write it atomically to ``path`` (HDF5). Returns the path."""
     path = Path(path)
     validate_model(spec, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = atomic_path(path)
     try:
         with h5py.File(tmp, "w") as f:
             f.attrs["format_version"] = FORMAT_VERSION
@@ -178,7 +178,7 @@ def write_model(path: str | os.PathLike, spec: ModelSpec) -> Path:
             f.attrs["input_shape"] = np.asarray(spec.input_shape, dtype=np.int64)
             f.attrs["num_classes"] = int(spec.num_classes)
             f.attrs["im2col_order"] = IM2COL_ORDER
-            f.attrs["metadata_json"] = json.dumps(spec.metadata, sort_keys=True, default=_json_default)
+            f.attrs["metadata_json"] = json.dumps(spec.metadata, sort_keys=True, default=json_default)
             layers = f.create_group("layers")
             for idx, layer in enumerate(spec.layers):
                 g = layers.create_group(layer.name)
@@ -204,14 +204,6 @@ def write_model(path: str | os.PathLike, spec: ModelSpec) -> Path:
         if tmp.exists():
             tmp.unlink()
     return path
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 # ----------------------------------------------------------------------------- reading

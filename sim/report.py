@@ -12,12 +12,8 @@ from typing import Any
 import numpy as np
 
 from codesign.sim.accounting import SHARED_AREA_COMPONENTS
+from codesign.sim.atomic import atomic_path, json_default, save_figure, write_json
 from codesign.sim.executors.base import LayerCost
-
-
-def _atomic_path(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_suffix(path.suffix + ".tmp")
 
 
 @dataclass
@@ -87,20 +83,17 @@ class SimReport:
     # -- files -------------------------------------------------------------------------------
     def write_json(self, path: str | os.PathLike) -> Path:
         path = Path(path)
-        tmp = _atomic_path(path)
-        tmp.write_text(json.dumps(self.to_dict(), indent=1, default=_json_default))
-        os.replace(tmp, path)
-        return path
+        return write_json(path, self.to_dict(), indent=1)
 
     def write_hdf5(self, path: str | os.PathLike) -> Path:
         import h5py
 
         path = Path(path)
-        tmp = _atomic_path(path)
+        tmp = atomic_path(path)
         try:
             with h5py.File(tmp, "w") as f:
                 f.attrs["model"] = self.model
-                f.attrs["report_json"] = json.dumps(self.to_dict(), default=_json_default)
+                f.attrs["report_json"] = json.dumps(self.to_dict(), default=json_default)
                 comps = sorted({k for l in self.layers for k in l.energy_pj})
                 f.create_dataset("layer_names", data=np.array([l.layer for l in self.layers], dtype=h5py.string_dtype()))
                 f.create_dataset("components", data=np.array(comps, dtype=h5py.string_dtype()))
@@ -156,30 +149,13 @@ class SimReport:
         ax.set_title(f"{self.model}: energy breakdown")
         ax.legend(fontsize=7, ncol=2)
         fig.tight_layout()
-        paths = [self._save(fig, outdir / "energy_breakdown.png")]
+        paths = [save_figure(fig, outdir / "energy_breakdown.png", dpi=110)]
         fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(names) + 3), 4))
         ax.bar(x, [l.latency_ns for l in self.layers], color=["C0" if l.target == "cam" else "C1" if l.target == "digital" else "C2" for l in self.layers])
         ax.set_xticks(x, names, rotation=45, ha="right")
         ax.set_ylabel("latency per inference (ns)")
         ax.set_title(f"{self.model}: per-layer latency (blue cam, orange digital, green other)")
         fig.tight_layout()
-        paths.append(self._save(fig, outdir / "latency_per_layer.png"))
-        plt.close("all")
+        paths.append(save_figure(fig, outdir / "latency_per_layer.png", dpi=110))
         return paths
 
-    @staticmethod
-    def _save(fig: Any, path: Path) -> Path:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        fig.savefig(tmp, dpi=110, format="png")
-        os.replace(tmp, path)
-        return path
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, tuple):
-        return list(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

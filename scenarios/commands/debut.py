@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from pathlib import Path
 
 
@@ -43,10 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    os.replace(tmp, path)
+    from codesign.sim.atomic import write_json
+
+    write_json(path, obj, default=str)
 
 
 def _table(args: argparse.Namespace) -> int:

@@ -17,6 +17,8 @@ from typing import Any
 import h5py
 import numpy as np
 
+from codesign.sim.atomic import write_json
+
 
 class StoreError(ValueError):
     user_error = True
@@ -43,7 +45,7 @@ class ResultStore:
                     f"{meta_path}: the stored sweep differs from this scenario (fingerprint "
                     f"{old.get('fingerprint')} vs {meta.get('fingerprint')}); resume needs the same scenario"
                 )
-        _atomic_text(meta_path, json.dumps(meta, indent=2, sort_keys=True, default=str))
+        write_json(meta_path, meta, sort_keys=True, default=str)
 
     def done_keys(self) -> set[str]:
         return {r["key"] for r in self.records()}
@@ -102,12 +104,6 @@ class ResultStore:
                     f.create_dataset(c, data=np.array(["" if v is None else str(v) for v in vals], dtype=h5py.string_dtype()))
         os.replace(tmp, h5_path)
         return csv_path, h5_path
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _jsonable(obj: Any) -> Any:
