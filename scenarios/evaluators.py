@@ -150,17 +150,13 @@ def _xbar_spec(network: str):
 @lru_cache(maxsize=1)
 def _xbar_trained_dir() -> str:
     """Train the four LeNet variants once (cached on disk by code hash) and export them."""
-    import hashlib
-
     from codesign.models.debut_export import export_sequential
     from codesign.scenarios.debut_hw import train_models
-    from codesign.scenarios.runner import CACHE, REPO
+    from codesign.scenarios.runner import CACHE, code_hash
 
-    h = hashlib.sha256()
-    for rel in ("scenarios/debut_hw.py", "scenarios/debut_experiments.py", "models/debut.py", "models/swap.py",
-                "models/debut_export.py", "sim/format.py"):
-        h.update((REPO / rel).read_bytes())
-    folder = CACHE / "xbar" / h.hexdigest()[:12]
+    sources = ("scenarios/debut_hw.py", "scenarios/debut_experiments.py", "models/debut.py", "models/swap.py",
+               "models/debut_export.py", "sim/format.py")
+    folder = CACHE / "xbar" / code_hash(sources)
     names = {"dense LeNet": "dense", "FC1 → DeBut": "fc1_debut", "CONV2+FC1+FC2 → DeBut": "conv2_fc1_fc2_debut",
              "all-DeBut": "all_debut"}
     if not all((folder / f"{n}.h5").exists() for n in names.values()):

@@ -30,9 +30,10 @@ _MODEL_SOURCES = ("models/pecan.py", "models/nets.py", "models/train.py", "model
 _VARIANT_KEYS = ("num_prototypes", "subvector_dim", "act_bits", "lut_bits")
 
 
-def code_hash() -> str:
+def code_hash(sources: tuple[str, ...] = _MODEL_SOURCES) -> str:
+    """Hash of the repo files (relative paths) whose change must invalidate a cached result."""
     h = hashlib.sha256()
-    for rel in _MODEL_SOURCES:
+    for rel in sources:
         p = REPO / rel
         if p.exists():
             h.update(p.read_bytes())
