@@ -13,6 +13,13 @@ Conventions (see docs/crossbar.md):
 * Inputs: per-vector scale, ``input_bits`` codes, fed bit-serially through ``dac_bits``-bit DACs
   (LSB chunk first) plus one sign cycle for signed inputs; each cycle's column currents are converted
   by the column ADC, then shift-added (cycle weight x slice weight x polarity) and accumulated.
+* ``bipolar_dac``: read voltages of either sign; a signed input is applied as its sign times
+  ``dac_bits - 1``-bit chunks of its magnitude (no sign cycle): 8-bit inputs on an 8-bit bipolar DAC
+  take one cycle.
+* ``subtract_in_analog``: the two columns of a differential pair are subtracted as currents before
+  the ADC (CrossSim's balanced core with ``subtract_current_in_xbar``): one conversion per output and
+  slice, signed ADC over +-(L-1) levels per row; otherwise each polarity column has its own
+  conversion and the subtraction is digital (ISAAC-style).
 * ``ideal``: float weights (one analog slice), analog inputs (one cycle), ideal ADC, no noise: the
   result equals the float matmul to rounding. Costs always use the configured bits.
 """
@@ -26,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from codesign.cam import xbar_kernels as K
-from codesign.cam.adc import ADCSpec, adc_area_um2, adc_energy_pj
+from codesign.cam.adc import ADCSpec
 
 
 class CrossbarError(ValueError):
@@ -54,6 +61,8 @@ class CrossbarParams:
     seed: int = 0
     ideal: bool = False
     cost_bits_default: int = 8
+    bipolar_dac: bool = False
+    subtract_in_analog: bool = False
 
     def __post_init__(self) -> None:
         for key in ("rows", "cols", "cell_bits", "dac_bits", "parallel_tiles"):
@@ -66,6 +75,8 @@ class CrossbarParams:
         if self.prog_noise_sigma < 0 or not 0 < self.adc_range <= 1.0:
             raise CrossbarError(f"crossbar: prog_noise_sigma={self.prog_noise_sigma} must be >= 0 and "
                                 f"adc_range={self.adc_range} in (0, 1]")
+        if self.bipolar_dac and self.dac_bits < 2:
+            raise CrossbarError(f"crossbar: bipolar_dac needs dac_bits >= 2 (sign + magnitude), got {self.dac_bits}")
         if not 0 <= self.g_min_us < self.g_max_us:
             raise CrossbarError(f"crossbar: expected 0 <= g_min_us < g_max_us, got {self.g_min_us}, {self.g_max_us}")
 
@@ -110,11 +121,21 @@ class CrossbarParams:
     def g0(self) -> float:
         return (self.levels - 1) * self.g_min_us / (self.g_max_us - self.g_min_us)
 
+    @property
+    def chunk_bits(self) -> int:
+        """Input magnitude bits applied per cycle (a bipolar DAC spends one bit on the sign)."""
+        return self.dac_bits - 1 if self.bipolar_dac else self.dac_bits
+
+    @property
+    def adc_cols_per_slice(self) -> int:
+        """ADC conversions per output, slice and cycle: 1 with analog subtraction, else 2 polarities."""
+        return 1 if self.subtract_in_analog else 2
+
     def cycles(self, signed: bool = True) -> int:
         """Input cycles per vector (used by the cost model; configured bits)."""
         b = self.input_bits or self.cost_bits_default
         mag = b - 1 if signed else b
-        return math.ceil(mag / self.dac_bits) + (1 if signed else 0)
+        return math.ceil(mag / self.chunk_bits) + (1 if signed and not self.bipolar_dac else 0)
 
     @classmethod
     def from_tech(cls, tech: Any, **kw: Any) -> "CrossbarParams":
@@ -228,9 +249,14 @@ def program(plan: TilePlan, weight: np.ndarray, p: CrossbarParams, rng: np.rando
         g = lv.reshape(R, O * S * 2) + p.g0
         if p.noise > 0:
             g = np.maximum(g + rng.normal(0.0, p.noise * L1, size=g.shape), 0.0)
-        col_out = np.repeat(t.out_idx.astype(np.int64), S * 2)
-        sl = np.tile(np.repeat(2.0 ** (p.cell_bits * np.arange(S)), 2), O)
-        col_w = sl * np.tile([1.0, -1.0], O * S)
+        if p.subtract_in_analog:  # one column current per pair: G+ - G- (G_min cancels without noise)
+            g = (g[:, 0::2] - g[:, 1::2]) if p.noise > 0 else (lv[..., 0] - lv[..., 1]).reshape(R, O * S)
+            col_out = np.repeat(t.out_idx.astype(np.int64), S)
+            col_w = np.tile(2.0 ** (p.cell_bits * np.arange(S)), O)
+        else:
+            col_out = np.repeat(t.out_idx.astype(np.int64), S * 2)
+            sl = np.tile(np.repeat(2.0 ** (p.cell_bits * np.arange(S)), 2), O)
+            col_w = sl * np.tile([1.0, -1.0], O * S)
         out_tiles.append(_ProgTile(t.in_idx.astype(np.int64), np.ascontiguousarray(g), col_out, col_w, _adc_for(p, R)))
     w_eff = None
     if p.nab is None:  # linear tiles: fold slices, polarities and tiles into one matrix
@@ -241,23 +267,38 @@ def program(plan: TilePlan, weight: np.ndarray, p: CrossbarParams, rng: np.rando
 
 
 def _adc_for(p: CrossbarParams, rows_used: int) -> ADCSpec:
+    """Column ADC: full scale = largest possible column current (levels x DAC codes x rows) x adc_range."""
+    cell = p.levels - 1 if p.subtract_in_analog else p.levels - 1 + p.g0
     if p.nib is None:
-        fs = rows_used * (p.levels - 1 + p.g0)
-        return ADCSpec(p.nab, fs * p.adc_range, signed=True)
-    fs = rows_used * (2**p.dac_bits - 1) * (p.levels - 1 + p.g0)
-    integer = p.noise == 0 and float(p.g0).is_integer() and p.nwb is not None
-    return ADCSpec(p.nab, fs * p.adc_range, signed=False, integer_currents=integer)
+        return ADCSpec(p.nab, rows_used * cell * p.adc_range, signed=True)
+    fs = rows_used * (2**p.chunk_bits - 1) * cell
+    integer = p.noise == 0 and p.nwb is not None and (p.subtract_in_analog or float(p.g0).is_integer())
+    return ADCSpec(p.nab, fs * p.adc_range, signed=p.subtract_in_analog or p.bipolar_dac, integer_currents=integer)
 
 
 def _cycle_weights(p: CrossbarParams, signed: bool) -> tuple[np.ndarray, int]:
     if p.nib is None:
         return np.ones(1), 1
     mag = p.nib - 1 if signed else p.nib
-    k_mag = math.ceil(mag / p.dac_bits)
-    w = [2.0 ** (k * p.dac_bits) for k in range(k_mag)]
-    if signed:
+    k_mag = math.ceil(mag / p.chunk_bits)
+    w = [2.0 ** (k * p.chunk_bits) for k in range(k_mag)]
+    if signed and not p.bipolar_dac:
         w.append(-(2.0 ** (p.nib - 1)))
     return np.asarray(w), k_mag
+
+
+def _gemm_dtype(p: CrossbarParams, tile: _ProgTile) -> type:
+    """float32 for the current product where it loses nothing that matters: currents that are exact
+    integers below 2^24 (integer codes and levels), or noisy conductances (float32 rounding, ~6e-8
+    relative, is far below the programming noise); float64 otherwise (analog inputs, non-integer G_min)."""
+    if p.nib is None:
+        return np.float64
+    if p.noise > 0:
+        return np.float32
+    if tile.adc.integer_currents:
+        bound = len(tile.in_idx) * (2**p.chunk_bits - 1) * (p.levels - 1 + p.g0)
+        return np.float32 if bound < 2**24 else np.float64
+    return np.float64
 
 
 def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: int = 1024,
@@ -271,30 +312,79 @@ def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: in
     x = np.ascontiguousarray(x, dtype=np.float64)
     n = x.shape[0]
     bits = 0 if p.nib is None else int(p.nib)
-    xq = np.empty_like(x)
     sx = np.empty(n)
-    K.quantize_inputs(x, bits, bool(signed), xq, sx)
-    acc = np.zeros((n, prog.plan.n_out))
     counts = np.zeros(2, dtype=np.int64)
     if prog.w_eff is not None:
+        xq = _scratch(prog, "xq", x.shape, np.float64)
+        K.quantize_inputs(x, bits, bool(signed), xq, sx)
         acc = xq @ prog.w_eff
         counts[0] += n * sum(t.g.shape[1] for t in prog.tiles) * len(_cycle_weights(p, signed)[0])
     else:
+        acc = np.zeros((n, prog.plan.n_out))
         cyc_w, k_mag = _cycle_weights(p, signed)
         kt = len(cyc_w)
         analog = p.nib is None
-        for t in _bands(prog):
+        bands = _bands(prog)
+        dt = np.float64 if any(_gemm_dtype(p, t) is np.float64 for t in bands) else np.float32
+        # one input cycle whose DAC value is the input code itself (analog inputs, or codes that fit
+        # one DAC chunk): the codes feed the current product directly, no per-cycle planes
+        direct = analog or kt == 1
+        xq = _scratch(prog, "xq", x.shape, dt if direct else np.float64)
+        K.quantize_inputs(x, bits, bool(signed), xq, sx)
+        for t in bands:
             lsb, lo, hi = t.adc.params()
-            xb = np.zeros((block * kt, len(t.in_idx)))
+            g = t.g if dt is np.float64 else _as32(t)
+            rows_per_block = min(block, n) * (1 if direct else kt)
+            cur_buf = _scratch(prog, "cur", (rows_per_block, g.shape[1]), dt)
+            if direct:
+                xs = _rows_view(xq, t.in_idx)
+                for n0 in range(0, n, block):
+                    nb = min(block, n - n0)
+                    cur = np.matmul(xs[n0:n0 + nb], g, out=cur_buf[:nb])
+                    K.adc_accumulate(cur, n0, nb, 1, t.col_out, t.col_w, cyc_w, lsb, lo, hi, acc, counts)
+                continue
+            xb = _scratch(prog, "planes", (rows_per_block, len(t.in_idx)), dt)
             for n0 in range(0, n, block):
                 nb = min(block, n - n0)
-                K.build_planes(xq, n0, nb, t.in_idx, bits, p.dac_bits, k_mag, bool(signed), analog, xb)
-                cur = xb[: nb * kt] @ t.g
+                K.build_planes(xq, n0, nb, t.in_idx, bits, p.chunk_bits, k_mag, bool(signed), p.bipolar_dac,
+                               analog, xb)
+                cur = np.matmul(xb[: nb * kt], g, out=cur_buf[: nb * kt])
                 K.adc_accumulate(cur, n0, nb, kt, t.col_out, t.col_w, cyc_w, lsb, lo, hi, acc, counts)
     if stats is not None:
         stats["adc_conversions"] = stats.get("adc_conversions", 0) + int(counts[0])
         stats["adc_clipped"] = stats.get("adc_clipped", 0) + int(counts[1])
-    return acc * sx[:, None] * prog.w_scale[None, :]
+    acc *= sx[:, None]
+    acc *= prog.w_scale[None, :]
+    return acc
+
+
+def _scratch(prog: ProgrammedCrossbars, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """A work buffer kept on ``prog`` between calls (every element is overwritten before it is read).
+
+    Reusing it avoids fresh multi-MB allocations, which glibc serves by mmap and pays for in page
+    faults on every call. Consequence: one ProgrammedCrossbars must not run mvm() from two threads at once.
+    """
+    bufs = prog.__dict__.setdefault("_scratch", {})
+    key = (name, np.dtype(dtype).str)
+    buf = bufs.get(key)
+    size = int(np.prod(shape))
+    if buf is None or buf.size < size:
+        buf = bufs[key] = np.empty(size, dtype=dtype)
+    return buf[:size].reshape(shape)
+
+
+def _rows_view(xq: np.ndarray, in_idx: np.ndarray) -> np.ndarray:
+    """xq[:, in_idx]: a strided view when the indices are one contiguous run, else a gathered copy."""
+    if len(in_idx) and in_idx[-1] - in_idx[0] == len(in_idx) - 1 and np.all(np.diff(in_idx) == 1):
+        return xq[:, in_idx[0]:in_idx[-1] + 1]
+    return np.ascontiguousarray(xq[:, in_idx])
+
+
+def _as32(t: _ProgTile) -> np.ndarray:
+    """The band's conductances as float32 (converted once, kept on the band)."""
+    if getattr(t, "_g32", None) is None:
+        t._g32 = np.ascontiguousarray(t.g, dtype=np.float32)
+    return t._g32
 
 
 def _bands(prog: ProgrammedCrossbars) -> list[_ProgTile]:

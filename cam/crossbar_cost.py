@@ -1,9 +1,11 @@
 """Analytic cost of a :class:`~codesign.cam.crossbar.TilePlan`: events, latency, area (no data).
 
 Per input vector and tile with R rows used, O outputs (C = O x slices x 2 columns) and K input cycles:
-``dac.convert`` R·K, ``xbar.cell_read`` R·C·K, ``adc.convert`` C·K, ``sample_hold.hold`` C·K,
-``shift_add.op`` C·K, and ``accumulator.add`` O (merging the tile's partial outputs).
-A cycle lasts max(crossbar read latency, ceil(C / ADCs per crossbar) x ADC conversion time);
+``dac.convert`` R·K, ``xbar.cell_read`` R·C·K, ``adc.convert`` A·K, ``sample_hold.hold`` A·K,
+``shift_add.op`` A·K, and ``accumulator.add`` O (merging the tile's partial outputs), where A = C
+ADC inputs, or C / 2 when the differential pair is subtracted in analog (``subtract_in_analog``;
+the current subtraction itself is charged nothing: our assumption, docs/crossbar.md).
+A cycle lasts max(crossbar read latency, ceil(A / ADCs per crossbar) x ADC conversion time);
 at most ``parallel_tiles`` crossbars run at once. Area: every tile is a resident crossbar with its
 DACs, ADC(s), sample-and-holds and one shift-and-add unit (weight-stationary).
 """
@@ -54,7 +56,7 @@ def tile_area_um2(tech: Any, p: CrossbarParams) -> dict[str, float]:
         "xbar": p.rows * p.cols * tech.get("cell_area_um2"),
         "dac": p.rows * tech.get("dac_area_um2") * (2**p.dac_bits - 1),
         "adc": n_adc * adc_area_um2(tech, adc_bits),
-        "sample_hold": p.cols * tech.get("sample_hold_area_um2"),
+        "sample_hold": p.cols // (2 // p.adc_cols_per_slice) * tech.get("sample_hold_area_um2"),
         "shift_add": tech.get("shift_add_area_um2"),
     }
 
@@ -63,6 +65,7 @@ def plan_cost(plan: TilePlan, p: CrossbarParams, tech: Any, vectors: float = 1.0
     """Events, latency and area of ``vectors`` input vectors through ``plan`` (one inference)."""
     k = p.cycles(signed)
     S2 = 2 * p.cost_slices
+    SA = p.adc_cols_per_slice * p.cost_slices
     ev = dict.fromkeys(EVENT_KEYS, 0.0)
     n_adc = max(1, int(tech.get("adcs_per_xbar")))
     t_read = tech.get("xbar_read_latency_ns")
@@ -70,14 +73,14 @@ def plan_cost(plan: TilePlan, p: CrossbarParams, tech: Any, vectors: float = 1.0
     t_cycle = 0.0
     for t in plan.tiles:
         r, o = t.shape
-        c = o * S2
+        c, a = o * S2, o * SA
         ev[("dac", "convert")] += r * k
         ev[("xbar", "cell_read")] += r * c * k
-        ev[("adc", "convert")] += c * k
-        ev[("sample_hold", "hold")] += c * k
-        ev[("shift_add", "op")] += c * k
+        ev[("adc", "convert")] += a * k
+        ev[("sample_hold", "hold")] += a * k
+        ev[("shift_add", "op")] += a * k
         ev[("xbar_accum", "add")] += o
-        t_cycle = max(t_cycle, t_read, math.ceil(c / n_adc) * t_adc)
+        t_cycle = max(t_cycle, t_read, math.ceil(a / n_adc) * t_adc)
     ev = {key: v * vectors for key, v in ev.items()}
     rounds = math.ceil(len(plan.tiles) / p.parallel_tiles)
     area = {name: v * len(plan.tiles) * 1e-6 for name, v in tile_area_um2(tech, p).items()}

@@ -7,8 +7,9 @@ A file ``data/tech/<name>.json`` looks like::
                                       "source": "CAMASim, arXiv 2403.03442, 2024, cost table"}}}
 
 ``kind`` is one of :data:`REQUIRED` (cam, sram, digital, crossbar); each kind lists the parameters
-a file must define. Loading validates everything and raises :class:`TechnologyError` naming the
-file and the field.
+a file must define. A file may name ``"base": "<other file>"``: it then starts from that file's
+parameters (same kind required) and its own ``params`` override or add entries, each still with its
+source. Loading validates everything and raises :class:`TechnologyError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def available_technologies(kind: str | None = None) -> list[str]:
     return out
 
 
-def load_technology(name_or_path: str | os.PathLike) -> Technology:
+def load_technology(name_or_path: str | os.PathLike, _chain: tuple[Path, ...] = ()) -> Technology:
     """Load and validate ``data/tech/<name>.json`` (or an explicit path)."""
     p = Path(name_or_path)
     if p.suffix != ".json":
@@ -120,6 +121,17 @@ def load_technology(name_or_path: str | os.PathLike) -> Technology:
     if not isinstance(raw["params"], dict):
         raise TechnologyError(f"{p}: /params: expected an object of parameter -> {{value, unit, source}}")
     params: dict[str, Param] = {}
+    if "base" in raw:
+        base_name = raw["base"]
+        if not isinstance(base_name, str) or not base_name.strip():
+            raise TechnologyError(f"{p}: /base: {base_name!r}; expected the name of another technology file")
+        if p.resolve() in _chain:
+            raise TechnologyError(f"{p}: /base: circular base chain {[str(c) for c in _chain]}")
+        base_path = p.with_name(f"{base_name}.json")
+        base = load_technology(base_path if base_path.exists() else base_name, _chain + (p.resolve(),))
+        if base.kind != kind:
+            raise TechnologyError(f"{p}: /base: {base_name!r} is a {base.kind!r} technology; expected {kind!r}")
+        params.update(base.params)
     for key, entry in raw["params"].items():
         where = f"{p}: params/{key}"
         if not isinstance(entry, dict):

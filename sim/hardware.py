@@ -52,6 +52,10 @@ class CrossbarConfig:
     #: DeBut factor mapping: "dense" (whole factor as a dense matrix), "block" (each block a dense
     #: tile) or "diagonal" (packed diagonals); see sim/executors/debut.py
     debut_mapping: str = "diagonal"
+    #: read voltages of either sign: signed inputs as sign x (dac_bits-1)-bit magnitude chunks, no sign cycle
+    bipolar_dac: bool = False
+    #: subtract the differential pair's currents before the ADC (one conversion per output and slice)
+    subtract_in_analog: bool = False
 
 
 @dataclass

@@ -36,7 +36,7 @@ def _quick_rows(name: str) -> list[dict]:
     return rows
 
 
-@pytest.mark.parametrize("name", ["cam"])
+@pytest.mark.parametrize("name", ["cam", "crossbar"])
 def test_quick_workload_answers_match_reference(name):
     rows = _quick_rows(name)
     assert all(_answers_ok(r) for r in rows), rows
@@ -44,7 +44,7 @@ def test_quick_workload_answers_match_reference(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["crossbar", "network", "debut", "optics"])
+@pytest.mark.parametrize("name", ["network", "debut", "optics"])
 def test_quick_workload_answers_match_reference_slow(name):
     """Slow: trains/loads the digits models (network), GNPy (optics), or another engineer's workload."""
     rows = _quick_rows(name)

@@ -118,3 +118,76 @@ def test_bad_params_and_tech(tmp_path, monkeypatch):
     from codesign.cam.crossbar_cost import action_energy_pj
     with pytest.raises(TechnologyError, match="dac_energy_pj"):
         action_energy_pj(load_technology("bad2"), CrossbarParams())
+
+
+def _codes_reference(w, x, p, signed):
+    """NumPy matmul of the integer codes the model computes with (per-row / per-vector scales)."""
+    qw_max = 2 ** (p.weight_bits - 1) - 1
+    sw = np.abs(w).max(axis=1) / qw_max
+    qw = np.rint(w / sw[:, None])
+    qx_max = 2 ** (p.input_bits - 1) - 1 if signed else 2**p.input_bits - 1
+    sx = np.abs(x).max(axis=1) / qx_max
+    qx = np.clip(np.rint(x / sx[:, None]), -qx_max if signed else 0, qx_max)
+    return (qx @ qw.T) * sx[:, None] * sw[None, :]
+
+
+@pytest.mark.parametrize("bipolar", [False, True])
+@pytest.mark.parametrize("subtract", [False, True])
+@pytest.mark.parametrize("dac_bits", [2, 3, 8])
+@pytest.mark.parametrize("signed", [True, False])
+def test_dac_and_differential_modes_compute_the_code_matmul(wx, bipolar, subtract, dac_bits, signed):
+    """Every DAC / subtraction mode, noise-free with a lossless ADC, equals the integer-code matmul exactly."""
+    w, x = wx
+    p = CrossbarParams(rows=64, cols=64, g_min_us=0.0, adc_bits=24, dac_bits=dac_bits, bipolar_dac=bipolar,
+                       subtract_in_analog=subtract)
+    plan = TilePlan(200, 24, plan_dense(24, 200, p))
+    stats: dict = {}
+    y = mvm(program(plan, w, p), x, signed=signed, stats=stats)
+    ref = _codes_reference(w, x, p, signed)
+    assert np.allclose(y, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    cost = plan_cost(plan, p, TECH, vectors=len(x), signed=signed)
+    assert stats["adc_conversions"] == cost.events[("adc", "convert")]  # functional count = analytic count
+
+
+def test_cycles_and_conversions_per_mode():
+    assert CrossbarParams().cycles(True) == 8  # 7 magnitude bits on a 1-bit DAC + sign cycle
+    assert CrossbarParams(dac_bits=8, bipolar_dac=True).cycles(True) == 1  # sign x 7-bit magnitude
+    assert CrossbarParams(dac_bits=2, bipolar_dac=True).cycles(True) == 7
+    assert CrossbarParams(dac_bits=8, bipolar_dac=True).cycles(False) == 2  # 8 unsigned bits, 7 per cycle
+    with pytest.raises(CrossbarError, match="bipolar_dac"):
+        CrossbarParams(dac_bits=1, bipolar_dac=True)
+    p, q = CrossbarParams(), CrossbarParams(subtract_in_analog=True)
+    c_p = plan_cost(TilePlan(128, 16, plan_dense(16, 128, p)), p, TECH)
+    c_q = plan_cost(TilePlan(128, 16, plan_dense(16, 128, q)), q, TECH)
+    assert c_q.events[("adc", "convert")] * 2 == c_p.events[("adc", "convert")]
+    assert c_q.events[("xbar", "cell_read")] == c_p.events[("xbar", "cell_read")]  # both devices still read
+    assert c_q.latency_ns <= c_p.latency_ns  # half the conversions on the shared ADC (here read-limited: equal)
+
+
+def test_analog_subtraction_with_noise_is_seeded_and_close(wx):
+    w, x = wx
+    p = CrossbarParams(rows=64, cols=64, cell_bits=7, dac_bits=8, bipolar_dac=True, subtract_in_analog=True,
+                       adc_bits=10, prog_noise_sigma=0.01)
+    a, b = _run(p, w, x, seed=5), _run(p, w, x, seed=5)
+    assert np.array_equal(a, b)
+    ref = x @ w.T
+    assert 0 < np.sqrt(np.mean((a - ref) ** 2)) / np.sqrt(np.mean(ref**2)) < 0.15
+
+
+def test_technology_base_inheritance(tmp_path, monkeypatch):
+    ml = load_technology("reram_multilevel")
+    assert ml.get("cell_bits_max") == 11 and ml.get("adc_energy_pj_8b") == TECH.get("adc_energy_pj_8b")
+    assert "Rao" in ml.source("cell_bits_max") and "ISAAC" in ml.source("adc_latency_ns")
+    CrossbarParams.from_tech(ml, cell_bits=7)  # allowed here, refused on reram_1t1r (cell_bits_max 2)
+    monkeypatch.setenv("CODESIGN_TECH_DIR", str(tmp_path))
+    (tmp_path / "a.json").write_text(json.dumps({"name": "a", "kind": "crossbar", "base": "b", "params": {}}))
+    (tmp_path / "b.json").write_text(json.dumps({"name": "b", "kind": "crossbar", "base": "a", "params": {}}))
+    with pytest.raises(TechnologyError, match="circular"):
+        load_technology("a")
+    (tmp_path / "c.json").write_text(json.dumps({"name": "c", "kind": "crossbar", "base": "nope", "params": {}}))
+    with pytest.raises(TechnologyError, match="nope"):
+        load_technology("c")
+    (tmp_path / "d.json").write_text(json.dumps({"name": "d", "kind": "sram", "params": {}, "base": "e"}))
+    (tmp_path / "e.json").write_text(json.dumps({"name": "e", "kind": "crossbar", "params": {}}))
+    with pytest.raises(TechnologyError, match="expected 'sram'"):
+        load_technology("d")

@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight-bits", type=int, default=8, help="weight quantization bits incl. sign (default 8)")
     p.add_argument("--input-bits", type=int, default=8, help="activation bits fed bit-serially (default 8)")
     p.add_argument("--dac-bits", type=int, default=1, help="DAC resolution: input bits per cycle (default 1)")
+    p.add_argument("--bipolar-dac", action="store_true",
+                   help="signed read voltages: inputs as sign x (dac-bits - 1)-bit chunks, no sign cycle")
+    p.add_argument("--subtract-in-analog", action="store_true",
+                   help="subtract each differential column pair as currents before the ADC (one conversion per pair)")
     p.add_argument("--adc-range", type=float, default=1.0, help="ADC full scale / largest column current (default 1)")
     p.add_argument("--group-mapping", choices=("packed", "dense"), default="packed",
                    help="grouped/depthwise conv: pack groups block-diagonally into shared tiles, or tile densely")
@@ -61,7 +65,8 @@ def _crossbar(args: argparse.Namespace) -> int:
         return crossbar_hw(base, rows=args.xbar_size, cols=args.xbar_size, cell_bits=args.cell_bits,
                            weight_bits=args.weight_bits, input_bits=args.input_bits, dac_bits=args.dac_bits,
                            adc_bits=args.adc_bits, adc_range=args.adc_range, prog_noise_sigma=sigma,
-                           seed=args.seed, ideal=args.ideal, group_mapping=args.group_mapping)
+                           seed=args.seed, ideal=args.ideal, group_mapping=args.group_mapping,
+                           bipolar_dac=args.bipolar_dac, subtract_in_analog=args.subtract_in_analog)
 
     console = Console(width=max(Console().width, 130))
     sim = Simulator(spec, hw=hw_for(args.noise[0]))

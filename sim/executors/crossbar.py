@@ -33,7 +33,8 @@ def params_from_hw(hw: Any, tech: Any) -> CrossbarParams:
         tech, rows=int(c.rows), cols=int(c.cols), cell_bits=int(c.cell_bits), weight_bits=int(c.weight_bits),
         input_bits=int(getattr(c, "input_bits", 8)), dac_bits=int(c.dac_bits), adc_bits=int(c.adc_bits),
         adc_range=float(getattr(c, "adc_range", 1.0)), prog_noise_sigma=float(c.prog_noise_sigma),
-        parallel_tiles=int(c.parallel_tiles), seed=int(getattr(c, "seed", 0)), ideal=bool(c.ideal))
+        parallel_tiles=int(c.parallel_tiles), seed=int(getattr(c, "seed", 0)), ideal=bool(c.ideal),
+        bipolar_dac=bool(getattr(c, "bipolar_dac", False)), subtract_in_analog=bool(getattr(c, "subtract_in_analog", False)))
 
 
 def _energy(component: str, action: str):
