@@ -3,7 +3,8 @@
 A DeBut layer is its chain of factors applied one after another (input side first, see
 docs/debut.md): factor k maps q_k -> p_k with theta_k[a, r, s, t],
 F_k[b·r·t+i·t+d, b·s·t+j·t+d] = theta_k[b,i,j,d]. Padded chains: zero inputs appended, extra
-outputs dropped. Conv layers use im2col vectors in ci, kh, kw order.
+outputs dropped. Conv layers use im2col vectors in ci, kh, kw order. On the digital unit the chain
+runs in the Numba kernels of :mod:`codesign.sim.debut_kernels` (nonzeros only, float32).
 
 Crossbar mappings (``hw.crossbar.debut_mapping``, default ``"diagonal"``), per factor:
 
@@ -25,11 +26,12 @@ import numpy as np
 from codesign.cam.crossbar import mvm, program
 from codesign.cam.crossbar_cost import plan_cost
 from codesign.sim.crossbar_mapping import debut_factor_blocks, plan_blocks
+from codesign.sim.debut_kernels import DeButTables
 from codesign.sim.executors import register
 from codesign.sim.executors.base import LayerCost
 from codesign.sim.executors.crossbar import MAX_VECTORS, _CrossbarLayer
 from codesign.sim.executors.digital import _Digital
-from codesign.sim.layer_schema import debut_chain_rows, debut_in_out
+from codesign.sim.layer_schema import _pair, debut_chain_rows, debut_in_out
 from codesign.sim.ops import im2col
 
 MAPPINGS = ("dense", "block", "diagonal")
@@ -43,15 +45,6 @@ def factor_matrix(row: tuple[int, ...], theta: np.ndarray) -> np.ndarray:
     b, d = np.arange(a)[:, None], np.arange(t)[None, :]
     m[b, :, d, b, :, d] = np.asarray(theta, np.float64).reshape(a, r, s, t).transpose(0, 3, 1, 2)
     return m.reshape(p, q)
-
-
-def apply_factor(x: np.ndarray, row: tuple[int, ...], theta: np.ndarray) -> np.ndarray:
-    """x [N, q] -> [N, p] without the dense matrix (batched r×s products per block and offset)."""
-    p, q, r, s, t = row
-    a, n = q // (s * t), x.shape[0]
-    xb = x.reshape(n, a, s, t).transpose(1, 3, 0, 2)  # a, t, N, s
-    th = np.asarray(theta, dtype=x.dtype).reshape(a, r, s, t).transpose(0, 3, 2, 1)  # a, t, s, r
-    return np.matmul(xb, th).transpose(2, 0, 3, 1).reshape(n, p)
 
 
 class _DeButMixin:
@@ -96,9 +89,24 @@ class _DeButDigital(_DeButMixin, _Digital):
         c.mapping["factors"] = len(self.rows())
         return c
 
+    _tables: DeButTables | None = None
+
+    def tables(self) -> DeButTables:
+        """The layer's chain, factors and bias in kernel form (built once per executor)."""
+        if self._tables is None:
+            arrs = self.layer.arrays
+            rows = self.rows()
+            n_in, n_out = debut_in_out(self.layer.attrs)
+            self._tables = DeButTables(rows, [arrs[f"factor_{k}"] for k in range(len(rows))], arrs.get("bias"),
+                                       n_in, n_out)
+        return self._tables
+
     def forward(self, xs):
-        arrs = self.layer.arrays
-        return self._run(xs, lambda k, row, v: apply_factor(np.asarray(v, np.float32), row, arrs[f"factor_{k}"]))
+        t = self.tables()
+        if self.layer.type == "debut_conv2d":
+            a = self.layer.attrs
+            return t.conv(xs[0], _pair(a["kernel_size"]), _pair(a["stride"]), _pair(a["padding"]), self.out_shape[1:])
+        return t.linear(xs[0])
 
 
 @register("debut_linear", "digital")
