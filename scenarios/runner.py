@@ -41,6 +41,12 @@ def code_hash(sources: tuple[str, ...] = _MODEL_SOURCES) -> str:
 
 
 def model_key(variant: str, settings: dict[str, Any]) -> str:
+    if variant == "debut":
+        from codesign.scenarios import debut_digits
+
+        blob = json.dumps({"variant": variant, **debut_digits.key_settings(settings),
+                           "code": code_hash(debut_digits.SOURCES)}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
     blob = json.dumps({"variant": variant, **settings, "code": code_hash()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -55,7 +61,11 @@ def train_settings(model: dict[str, Any]) -> dict[str, Any]:
 
 def get_model(variant: str, settings: dict[str, Any], *, progress: bool = True,
               log=print) -> tuple[Path, dict[str, Any]]:
-    """Path of the exported HDF5 model for ``variant`` (trained now or taken from the cache)."""
+    """Path of the exported HDF5 model for ``variant`` (trained now or taken from the cache).
+
+    Variants: ``baseline``, ``pecan_a``, ``pecan_d`` (:func:`codesign.models.train.train_digits`) and
+    ``debut``, the all-DeBut LeNet (:mod:`codesign.scenarios.debut_digits`; PECAN keys are ignored).
+    """
     from codesign.sim.format import FormatError, read_model
 
     key = model_key(variant, settings)
@@ -67,9 +77,20 @@ def get_model(variant: str, settings: dict[str, Any], *, progress: bool = True,
             return path, dict(spec.metadata)
         except FormatError as exc:
             log(f"[{variant}] cached model unusable ({exc}); retraining")
+    if variant == "debut":
+        from codesign.scenarios.debut_digits import export_debut_digits, train_debut_digits
+
+        model, metrics = train_debut_digits(seed=settings["seed"], epochs=settings.get("epochs"))
+        export_debut_digits(path, model, metrics, settings)
+        log(f"[{variant}] trained in {metrics['train_time_s']:.1f} s, exported to {path}")
+        return path, dict(read_model(path).metadata)
     from codesign.models.data import load_digits_split
     from codesign.models.export import export_model
+    from codesign.models.nets import VARIANTS
     from codesign.models.train import train_digits
+
+    if variant not in VARIANTS:
+        raise ScenarioError(f"model variant {variant!r}: expected one of {[*VARIANTS, 'debut']}")
 
     hyper = {k: settings[k] for k in _VARIANT_KEYS if k in settings}
     t0 = time.perf_counter()
@@ -118,6 +139,12 @@ def run_scenario(scn: Scenario, *, progress: bool = True, out: Path | None = Non
     variants = scn.model.get("variants") or [scn.model.get("variant", "pecan_d")]
     if scn.model.get("dataset", "digits") != "digits":
         raise ScenarioError(f"{scn.path}: [model.dataset]: {scn.model['dataset']!r}; the runner supports 'digits'")
+    from codesign.models.nets import VARIANTS
+
+    known = [*VARIANTS, "debut"]
+    for v in variants:
+        if v not in known:
+            raise ScenarioError(f"{scn.path}: [model.variants]: {v!r}; expected some of {known}")
     outdir = Path(out or scn.output)
     outdir.mkdir(parents=True, exist_ok=True)
     settings = train_settings(scn.model)
