@@ -1,14 +1,16 @@
 """Workload 3 — whole networks: our simulator vs PyTorch eager on the exported digits models.
 
-Models: the PECAN-A and PECAN-D digits CNNs of ``codesign run`` (trained with seed 0 and the default
-settings, or taken from the cache: :func:`codesign.scenarios.runner.get_model`). Ours:
+Models: the PECAN-A and PECAN-D digits CNNs of ``codesign run`` and the all-DeBut digits LeNet
+(variant ``debut``, :mod:`codesign.scenarios.debut_digits`), trained with seed 0 and the default
+settings, or taken from the cache (:func:`codesign.scenarios.runner.get_model`). Ours:
 :meth:`codesign.sim.engine.Simulator.run` (Numba kernels, per-inference cost report included) on the
-default hardware (PECAN-D on FeFET MCAM arrays, PECAN-A on the digital unit). Reference: PyTorch eager
+default hardware (PECAN-D on FeFET MCAM arrays, PECAN-A and DeBut on the digital unit). Reference: PyTorch eager
 ``model(x)`` under ``torch.inference_mode()`` of the same trained eval module, rebuilt from the file
 (:mod:`codesign.bench.torch_ref`, checked against the golden logits PyTorch wrote at export), at its
 default thread count and at 1 thread, whichever is faster (``torch_threads``).
 Inputs: the digits test set tiled to 1,024 samples (quick: 256); batch 256 over all of them and
-batch 1 over the first 256 (quick: 64), one call per sample. Identical predictions required.
+batch 1 over the first 256 (quick: 64), one call per sample. Identical predictions required (PECAN
+logits are bit-exact; DeBut is float32 arithmetic in a different order, ``max_abs_logit_diff``).
 JIT compile/first call is reported separately (``first_call_s``); rates are best-of steady state.
 Goal: ≥ 2× PyTorch eager samples/s.
 """
@@ -21,7 +23,7 @@ import torch
 from codesign.bench.common import best_time, row, timed_once
 from codesign.bench.torch_ref import check_golden, torch_from_spec, torch_logits
 
-VARIANTS = ("pecan_a", "pecan_d")
+VARIANTS = ("pecan_a", "pecan_d", "debut")
 GOAL = 2.0
 
 

@@ -4,9 +4,11 @@ Cached models are HDF5 files (docs/format.md); the benchmark needs the PyTorch m
 Instead of retraining, :func:`torch_from_spec` rebuilds it from the file with the models' own layer
 classes: PECAN layers are :class:`codesign.models.pecan.PecanConv2d` / ``PecanLinear`` in the frozen
 state ``freeze()`` leaves them in (integer prototype codes, integer LUT, scales, bias), so their
-forward is the models' ``quantized_forward``; float layers are ``nn.Conv2d``/``nn.Linear``/... with the
-stored weights. :func:`check_golden` proves the rebuilt module is the trained one: its logits on the
-file's golden inputs must equal the golden logits PyTorch wrote at export time.
+forward is the models' ``quantized_forward``; DeBut layers are :class:`codesign.models.debut.DeButLinear`
+/ ``DeButConv2d`` with the stored chain, factors and bias (their fused einsum forward, as at export);
+float layers are ``nn.Conv2d``/``nn.Linear``/... with the stored weights. :func:`check_golden` proves
+the rebuilt module is the trained one: its logits on the file's golden inputs must equal the golden
+logits PyTorch wrote at export time.
 """
 
 from __future__ import annotations
@@ -40,6 +42,30 @@ def _pecan(layer: LayerSpec) -> nn.Module:
     m.act_scale, m.lut_scale = float(a["act_scale"]), float(a["lut_scale"])
     m.act_signed = bool(a["act_signed"])
     m.frozen = True
+    return m
+
+
+def _debut(layer: LayerSpec) -> nn.Module:
+    from codesign.models.debut import CHAIN_ORDER, COLUMN_ORDER, DeButConv2d, DeButLinear
+
+    a, arr = layer.attrs, layer.arrays
+    where = f"layer {layer.name!r} ({layer.type})"
+    if str(a.get("chain_order", CHAIN_ORDER)) != CHAIN_ORDER:
+        raise RebuildError(f"{where}: chain_order {a['chain_order']!r}; expected {CHAIN_ORDER!r}")
+    chain = np.asarray(arr["chain"], dtype=np.int64).tolist()
+    bias = "bias" in arr
+    if layer.type == "debut_conv2d":
+        if str(a.get("column_order", COLUMN_ORDER)) != COLUMN_ORDER:
+            raise RebuildError(f"{where}: column_order {a['column_order']!r}; expected {COLUMN_ORDER!r}")
+        m = DeButConv2d(int(a["in_channels"]), int(a["out_channels"]), _pair(a["kernel_size"]), chain,
+                        stride=_pair(a["stride"]), padding=_pair(a["padding"]), bias=bias)
+    else:
+        m = DeButLinear(int(a["in_features"]), int(a["out_features"]), chain, bias=bias)
+    with torch.no_grad():
+        for k, (f, th) in enumerate(zip(m.chain, m.thetas)):
+            th.copy_(torch.from_numpy(np.asarray(arr[f"factor_{k}"], np.float32).reshape(f.theta_shape)))
+        if bias:
+            m.bias.copy_(torch.from_numpy(np.asarray(arr["bias"], np.float32)))
     return m
 
 
@@ -84,7 +110,8 @@ def torch_from_spec(spec: ModelSpec) -> nn.Sequential:
     for layer in spec.layers:
         if list(layer.inputs) != [prev]:
             raise RebuildError(f"{spec.name}: layer {layer.name!r} reads {layer.inputs}; only chains are rebuilt")
-        mods.append(_pecan(layer) if layer.type.startswith("pecan_") else _float(layer))
+        build = _pecan if layer.type.startswith("pecan_") else _debut if layer.type.startswith("debut_") else _float
+        mods.append(build(layer))
         prev = layer.name
     return nn.Sequential(*mods).eval()
 

@@ -12,7 +12,7 @@ import pytest
 
 from codesign.bench.scaling import exponent, measure
 from codesign.bench.suite import WORKLOADS, run_suite
-from codesign.bench.torch_ref import RebuildError, torch_from_spec, torch_logits
+from codesign.bench.torch_ref import RebuildError, check_golden, torch_from_spec, torch_logits
 from codesign.sim.engine import Simulator
 from codesign.sim.synthetic import pecan_cnn
 
@@ -49,6 +49,74 @@ def test_quick_workload_answers_match_reference_slow(name):
     """Slow: trains/loads the digits models (network), GNPy (optics), or another engineer's workload."""
     rows = _quick_rows(name)
     assert all(_answers_ok(r) for r in rows), rows
+    if name == "network":  # PECAN-A, PECAN-D and DeBut, each at batch 256 and batch 1
+        assert sum("debut" in r["workload"] for r in rows) == 2 and len(rows) == 6, rows
+
+
+def test_network_workload_debut_answers():
+    """Workload 3 on the all-DeBut digits model (trained in ~5 s or cached): same predictions as PyTorch."""
+    from codesign.bench.engine_vs_torch import compare
+
+    rows = compare("debut", quick=True)
+    assert [r["workload"].split(", ")[1] for r in rows] == ["batch 256", "batch 1"]
+    for r in rows:
+        assert r["same_answers"] and r["golden_check"], r
+        assert r["golden_max_abs_diff"] < 1e-5 and r["max_abs_logit_diff"] < 1e-3, r
+        assert r["ours"] > 0 and r["reference"] > 0 and r["energy_pj_per_inference"] > 0
+
+
+def _debut_spec():
+    import torch
+    from torch import nn
+
+    from codesign.models.debut import DeButConv2d, DeButLinear
+    from codesign.models.debut_chain import generate_chain
+    from codesign.models.debut_export import sequential_spec
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        DeButConv2d(2, 6, 3, generate_chain(6, 18, mode="any"), padding=1, seed=1), nn.ReLU(), nn.MaxPool2d(2),
+        DeButConv2d(6, 8, 3, generate_chain(8, 54, mode="any"), stride=2, padding=1, bias=False, seed=2),
+        nn.Flatten(), DeButLinear(32, 5, [[16, 32, 1, 2, 1], [8, 16, 2, 4, 1]], seed=3))  # cropped: 8 -> 5 outputs
+    x = torch.randn(40, 2, 8, 8)
+    return sequential_spec(model, (2, 8, 8), 5, "debut_bench", golden=x)
+
+
+def test_rebuilt_debut_module_reproduces_golden_and_simulator():
+    """DeBut layers rebuilt from the file are the exported module; the simulator predicts what it does."""
+    spec = _debut_spec()
+    model = torch_from_spec(spec)
+    same, diff = check_golden(model, spec)
+    assert same and diff <= 1e-6
+    ref = torch_logits(model, spec.golden_inputs, batch_size=7)
+    for bs in (1, 16):
+        res = Simulator(spec).run(spec.golden_inputs, batch_size=bs, progress=False)
+        assert np.array_equal(res.predictions, ref.argmax(1))
+        assert np.allclose(res.logits, ref, atol=1e-5, rtol=1e-5)
+
+
+def test_rebuild_debut_rejects_other_chain_order():
+    spec = _debut_spec()
+    spec.layers[0].attrs["chain_order"] = "output_first"
+    with pytest.raises(RebuildError, match="chain_order"):
+        torch_from_spec(spec)
+
+
+def test_get_model_debut_trains_once_then_reuses_cache(monkeypatch, tmp_path):
+    from codesign.scenarios import runner
+
+    monkeypatch.setattr(runner, "CACHE", tmp_path)
+    settings = runner.train_settings({"seed": 0, "epochs": 2, "golden_size": 16})
+    logs = []
+    path, meta = runner.get_model("debut", settings, progress=False, log=logs.append)
+    assert path.parent == tmp_path / "models" and path.name.startswith("debut-") and "trained" in logs[-1]
+    assert meta["variant"] == "debut" and meta["epochs"] == 2 and 0 <= meta["test_accuracy"] <= 1
+    again, meta2 = runner.get_model("debut", settings, progress=False, log=logs.append)
+    assert again == path and "reusing" in logs[-1] and meta2 == meta
+    other, _ = runner.get_model("debut", {**settings, "seed": 1}, progress=False, log=logs.append)
+    assert other != path
+    ev = Simulator(path).evaluate(which="golden", progress=False)
+    assert ev.n == 16 and ev.golden_match == 1.0
 
 
 @pytest.mark.parametrize("mode", ["distance", "angle"])
