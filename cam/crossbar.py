@@ -314,6 +314,15 @@ def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: in
     bits = 0 if p.nib is None else int(p.nib)
     sx = np.empty(n)
     counts = np.zeros(2, dtype=np.int64)
+    if prog.w_eff is not None and p.nib is None:
+        # linear tiles and analog inputs: the per-vector input scale cancels (x / s, then * s), so the
+        # whole crossbar is one product with the folded, output-scaled matrix
+        if getattr(prog, "_w_eff_scaled", None) is None:
+            prog._w_eff_scaled = np.ascontiguousarray(prog.w_eff * prog.w_scale[None, :])
+        if stats is not None:
+            stats["adc_conversions"] = stats.get("adc_conversions", 0) + n * sum(t.g.shape[1] for t in prog.tiles)
+            stats["adc_clipped"] = stats.get("adc_clipped", 0)
+        return x @ prog._w_eff_scaled
     if prog.w_eff is not None:
         xq = _scratch(prog, "xq", x.shape, np.float64)
         K.quantize_inputs(x, bits, bool(signed), xq, sx)
