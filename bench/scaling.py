@@ -5,7 +5,9 @@ Engines and sizes (all data seeded; ``--quick`` uses fewer queries/vectors/sampl
 * ``cam``: :class:`codesign.cam.table.CamTable` L1 search on FeFET MCAM 64×64 arrays, stored rows
   256 → 65,536 (64 dims, 3-bit), 1,000 queries (quick: up to 16,384 rows).
 * ``crossbar``: :func:`codesign.cam.crossbar.mvm`, square n×n weights n = 64 → 1,024 on 128×128
-  tiles, 8-bit ADC + 5 % programming noise, 128 vectors (quick: 16 vectors, up to 512).
+  tiles, 8-bit ADC + 5 % programming noise, 128 vectors (quick: 16 vectors, up to 512); the
+  ISAAC bit-sliced design (``crossbar``) and the analog-weight design of workload 2
+  (``crossbar analog``: one 7-bit cell per polarity, one 8-bit bipolar DAC cycle, analog subtraction).
 * ``network``: :meth:`codesign.sim.engine.Simulator.run` of the synthetic PECAN-D CNN
   (:func:`codesign.sim.synthetic.pecan_cnn`, seed 0), batch 1 → 1,024 (quick: up to 256).
 * ``optics spans`` / ``optics channels``: :meth:`codesign.optics.Line.evaluate` of an 80 km-span
@@ -94,10 +96,14 @@ def cam_case(n_queries: int) -> Callable[[int], Callable[[], Any]]:
     return make
 
 
-def crossbar_case(n_vectors: int) -> Callable[[int], Callable[[], Any]]:
+def crossbar_case(n_vectors: int, analog: bool = False) -> Callable[[int], Callable[[], Any]]:
     from codesign.cam.crossbar import CrossbarParams, TilePlan, mvm, plan_dense, program
 
-    p = CrossbarParams(adc_bits=8, prog_noise_sigma=0.05)
+    if analog:
+        p = CrossbarParams(cell_bits=7, dac_bits=8, bipolar_dac=True, subtract_in_analog=True, adc_bits=8,
+                           adc_range=0.125, prog_noise_sigma=0.05)
+    else:
+        p = CrossbarParams(adc_bits=8, prog_noise_sigma=0.05)
 
     def make(n: int):
         rng = np.random.default_rng(n)
@@ -156,6 +162,8 @@ def run(quick: bool = False) -> list[dict]:
     return [
         measure("cam", "stored rows", cam_k, cam_case(1000), budget),
         measure("crossbar", "n (n×n weights)", xbar_n, crossbar_case(16 if quick else 128), budget),
+        measure("crossbar analog", "n (n×n weights)", xbar_n, crossbar_case(16 if quick else 128, analog=True),
+                budget),
         measure("network", "batch", batches, network_case(), budget),
         measure("optics spans", "spans (96 ch)", spans, optics_case(s, "spans"), budget),
         measure("optics channels", "channels (30 spans)", chans, optics_case(s, "channels"), budget),
