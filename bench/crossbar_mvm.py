@@ -90,7 +90,7 @@ def run(quick: bool = False) -> list[dict]:
             cost = plan_cost(plan, p, tech, vectors=n)
             return y, energy_pj(cost, tech, p), cost, stats
 
-        t, (y, energy, cost, stats) = best_time(ours, repeat=(7 if has_goal else 2) if not quick else 1)
+        t, (y, energy, cost, stats) = best_time(ours, repeat=(7 if has_goal else 2) if not quick else (5 if has_goal else 1))
         rel = float(np.sqrt(np.mean((y - ref) ** 2)) / np.sqrt(np.mean(ref**2)))
         ratio = t_ref / t
         if p.ideal:
