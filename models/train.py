@@ -16,7 +16,6 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -87,7 +86,7 @@ class TemperatureSchedule:
 
 
 @contextlib.contextmanager
-def _deterministic():
+def deterministic_training():
     """Deterministic algorithms, and denormal floats flushed to zero while training.
 
     Without the flush, weights and activations that decay into the denormal range make CPU
@@ -152,7 +151,7 @@ def train_model(model: nn.Module, data: Split, cfg: TrainConfig, *, progress: bo
     t0, c0 = time.perf_counter(), time.process_time()
     step, loss_v = 0, float("nan")
     teacher: nn.Module | None = None
-    with _deterministic(), _progress(cfg.epochs, progress, desc) as bar:
+    with deterministic_training(), _progress(cfg.epochs, progress, desc) as bar:
         for epoch in range(cfg.epochs):
             model.train()
             set_hard(model, is_pecan and epoch >= hard_from)

@@ -41,18 +41,18 @@ def key_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _repeatable():
-    """One intra-op thread, deterministic algorithms and flushed denormals while training; restored after."""
+    """One intra-op thread plus the training context of models/train.py (deterministic algorithms,
+    flushed denormals); restored after."""
     import torch
 
-    threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    from codesign.models.train import deterministic_training
+
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.set_flush_denormal(True)
     try:
-        yield
+        with deterministic_training():
+            yield
     finally:
-        torch.set_flush_denormal(False)
-        torch.use_deterministic_algorithms(det)
         torch.set_num_threads(threads)
 
 
