@@ -312,8 +312,6 @@ def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: in
     x = np.ascontiguousarray(x, dtype=np.float64)
     n = x.shape[0]
     bits = 0 if p.nib is None else int(p.nib)
-    sx = np.empty(n)
-    counts = np.zeros(2, dtype=np.int64)
     if prog.w_eff is not None and p.nib is None:
         # linear tiles and analog inputs: the per-vector input scale cancels (x / s, then * s), so the
         # whole crossbar is one product with the folded, output-scaled matrix
@@ -323,6 +321,8 @@ def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: in
             stats["adc_conversions"] = stats.get("adc_conversions", 0) + n * sum(t.g.shape[1] for t in prog.tiles)
             stats["adc_clipped"] = stats.get("adc_clipped", 0)
         return x @ prog._w_eff_scaled
+    sx = np.empty(n)
+    counts = np.zeros(2, dtype=np.int64)
     if prog.w_eff is not None:
         xq = _scratch(prog, "xq", x.shape, np.float64)
         K.quantize_inputs(x, bits, bool(signed), xq, sx)

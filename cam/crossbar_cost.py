@@ -56,7 +56,7 @@ def tile_area_um2(tech: Any, p: CrossbarParams) -> dict[str, float]:
         "xbar": p.rows * p.cols * tech.get("cell_area_um2"),
         "dac": p.rows * tech.get("dac_area_um2") * (2**p.dac_bits - 1),
         "adc": n_adc * adc_area_um2(tech, adc_bits),
-        "sample_hold": p.cols // (2 // p.adc_cols_per_slice) * tech.get("sample_hold_area_um2"),
+        "sample_hold": p.cols * p.adc_cols_per_slice // 2 * tech.get("sample_hold_area_um2"),  # one per ADC input
         "shift_add": tech.get("shift_add_area_um2"),
     }
 
