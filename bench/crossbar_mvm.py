@@ -52,14 +52,15 @@ def configs() -> list[tuple[str, str, CrossbarParams, bool]]:
     ]
 
 
-def integer_reference(w: np.ndarray, x: np.ndarray, p: CrossbarParams) -> np.ndarray:
-    """NumPy's matmul of the integer codes the crossbar model computes with (per-row/per-vector scales)."""
+def integer_reference(w: np.ndarray, x: np.ndarray, p: CrossbarParams, signed: bool = True) -> np.ndarray:
+    """NumPy's matmul of the integer codes the crossbar model computes with (per-row/per-vector scales;
+    unsigned inputs: codes 0 .. 2^b - 1, negatives clipped to 0)."""
     qw_max = 2 ** (p.weight_bits - 1) - 1
-    qx_max = 2 ** (p.input_bits - 1) - 1
+    qx_max = 2 ** (p.input_bits - 1) - 1 if signed else 2**p.input_bits - 1
     sw = np.abs(w).max(axis=1) / qw_max
     sx = np.abs(x).max(axis=1) / qx_max
     qw = np.rint(w / sw[:, None])
-    qx = np.clip(np.rint(x / sx[:, None]), -qx_max, qx_max)
+    qx = np.clip(np.rint(x / sx[:, None]), -qx_max if signed else 0, qx_max)
     return (qx @ qw.T) * sx[:, None] * sw[None, :]
 
 

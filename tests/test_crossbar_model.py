@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from codesign.bench.crossbar_mvm import integer_reference
 from codesign.cam.adc import ADCSpec, adc_energy_pj
 from codesign.cam.crossbar import CrossbarError, CrossbarParams, TilePlan, mvm, plan_dense, program
 from codesign.cam.crossbar_cost import plan_cost
@@ -120,17 +121,6 @@ def test_bad_params_and_tech(tmp_path, monkeypatch):
         action_energy_pj(load_technology("bad2"), CrossbarParams())
 
 
-def _codes_reference(w, x, p, signed):
-    """NumPy matmul of the integer codes the model computes with (per-row / per-vector scales)."""
-    qw_max = 2 ** (p.weight_bits - 1) - 1
-    sw = np.abs(w).max(axis=1) / qw_max
-    qw = np.rint(w / sw[:, None])
-    qx_max = 2 ** (p.input_bits - 1) - 1 if signed else 2**p.input_bits - 1
-    sx = np.abs(x).max(axis=1) / qx_max
-    qx = np.clip(np.rint(x / sx[:, None]), -qx_max if signed else 0, qx_max)
-    return (qx @ qw.T) * sx[:, None] * sw[None, :]
-
-
 @pytest.mark.parametrize("bipolar", [False, True])
 @pytest.mark.parametrize("subtract", [False, True])
 @pytest.mark.parametrize("dac_bits", [2, 3, 8])
@@ -143,7 +133,7 @@ def test_dac_and_differential_modes_compute_the_code_matmul(wx, bipolar, subtrac
     plan = TilePlan(200, 24, plan_dense(24, 200, p))
     stats: dict = {}
     y = mvm(program(plan, w, p), x, signed=signed, stats=stats)
-    ref = _codes_reference(w, x, p, signed)
+    ref = integer_reference(w, x, p, signed)
     assert np.allclose(y, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
     cost = plan_cost(plan, p, TECH, vectors=len(x), signed=signed)
     assert stats["adc_conversions"] == cost.events[("adc", "convert")]  # functional count = analytic count
