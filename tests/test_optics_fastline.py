@@ -5,7 +5,7 @@ import pytest
 
 from codesign.optics import ChannelPlan, Edfa, Fiber, Line, LineState, Transmitter, Voa, load_scenario
 from codesign.optics.evaluate import scenario_variant
-from codesign.optics.fastline import _db_row
+from codesign.optics.fastline_kernel import db_inplace
 
 SCEN = "scenarios/optics_default.toml"
 
@@ -67,10 +67,27 @@ def test_recompiles_when_an_element_changes():
 def test_fast_db_matches_log10_including_special_values():
     x = np.concatenate([10.0 ** np.random.default_rng(0).uniform(-300, 300, 1000),
                         [0.0, -1.0, np.inf, np.nan, 5e-324, 1.0, 2.0, np.sqrt(2.0)]])
-    out = np.empty((1, 1, x.size))
-    _db_row(x, out, 0, 0, 1.0)
+    out = x.copy()[None, None, :]
+    db_inplace(out[0, 0], 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ref = 10 * np.log10(x)
+    np.testing.assert_array_equal(np.isnan(out[0, 0]), np.isnan(ref))
+    ok = np.isfinite(ref)
+    np.testing.assert_array_equal(out[0, 0][~ok & ~np.isnan(ref)], ref[~ok & ~np.isnan(ref)])
+    assert np.max(np.abs(out[0, 0][ok] - ref[ok])) < 1e-9
+
+
+@pytest.mark.parametrize("v", [0.0, -0.0, -1.0, -np.inf, np.inf, np.nan, 5e-324, 2.225073858507201e-308,
+                               -np.finfo(float).max, np.finfo(float).max, np.finfo(float).tiny])
+def test_fast_db_row_detects_a_single_special_value(v):
+    """The fast path checks its inputs with one branch-free reduction: one special value among
+    ordinary ones must still reach the exact fallback."""
+    x = np.linspace(0.5, 3.0, 76)
+    x[37] = v
+    out = x.copy()[None, None, :]
+    db_inplace(out[0, 0], -1.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ref = -10 * np.log10(x)
     np.testing.assert_array_equal(np.isnan(out[0, 0]), np.isnan(ref))
     ok = np.isfinite(ref)
     np.testing.assert_array_equal(out[0, 0][~ok & ~np.isnan(ref)], ref[~ok & ~np.isnan(ref)])
