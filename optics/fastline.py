@@ -121,9 +121,9 @@ class CompiledLine:
         off = None if state.tx_power_offset_db is None else \
             np.broadcast_to(np.asarray(state.tx_power_offset_db, float), (s, c))
         on = None if state.channel_on is None else np.broadcast_to(np.asarray(state.channel_on), (s, c))
-        ext = _per_sample(state.span_extra_loss_db, s, self.n_spans, 0.0)
+        ext = _per_sample(state.span_extra_loss_db, s, self.n_spans, 0.0)  # (n_spans, S)
         pos = _per_sample(state.tap_position_km, s, self.n_spans, np.nan)
-        gof = _per_sample(state.amp_gain_offset_db, s, self.n_amps, 0.0)
+        gof = _per_sample(state.amp_gain_offset_db, s, self.n_amps, 0.0)  # (n_amps, S)
         m = 2 + 2 * self.n_amps if monitors else 1
         mon_p = np.empty((m, s if monitors else 0, c))
         mon_o = np.empty((m, s if monitors else 0, c))
@@ -169,11 +169,10 @@ def _one_blas_thread():
 
 
 def _per_sample(x, s, n, fill):
-    if n == 0:
-        return np.zeros((s, 0))
+    """Per-sample, per-element values (S, n) or broadcastable -> contiguous (n, S)."""
     if x is None:
-        return np.full((s, n), fill)
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), (s, n)))
+        return np.full((n, s), fill)
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), (s, n)).T)
 
 
 def _nominal_pump_correction(line, c):

@@ -7,8 +7,14 @@ all flat gains/losses so far), ``T`` the static product of the EDFA tilts so far
 dimensionless per channel: ``x_sig = 10^(offset/10) * on`` (unchanged along the line), ``x_ase`` and
 ``x_nli`` (accumulated). Losses and flat gains therefore only update ``a``; an EDFA adds
 ``nf * hfB / (a * T_in)`` to ``x_ase``; a span adds ``(x_sig + x_ase + x_nli) * a^2 * eta-sum`` to
-``x_nli``. Monitor powers are ``10 log10(1e3 a) + T_dB + 10 log10(x_total)``, OSNRs use ``x_ase / x_sig``
-(the ``a T`` factors cancel), so no per-channel division or gain multiplication is left in the loop.
+``x_nli``. Monitor powers are ``1e3 a T x_total`` mW, OSNRs use ``x_ase / x_sig`` (the ``a T`` factors
+cancel), so no per-channel division or gain multiplication is left in the element loop.
+
+Work is element-major over blocks of samples: per-sample scalars (``a``, gains, NF, tap factors) are
+vectors over the block, so their exponentials and logarithms vectorize like the per-channel loops. The
+exp/log used are branch-free polynomial versions (SIMD-friendly, unlike libm calls) accurate to < 1e-15
+relative (exp) and < 1e-9 dB (log); inputs outside their range are found by an OR-reduced bit test and
+redone with libm, so zero, negative, inf and NaN readings come out as NumPy's would.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from numba.extending import intrinsic
 LN10_10 = math.log(10.0) / 10.0
 DB_PER_LN = 10.0 / math.log(10.0)
 FASTMATH = {"reassoc", "contract", "nsz"}  # vectorize sums; keep inf/NaN semantics (no nnan/ninf/arcp)
+BLOCK = 256  # samples per block inside a chunk: the per-block state (2 x BLOCK x C doubles) stays in L2
 
 
 @intrinsic
@@ -92,12 +99,6 @@ def db(x):
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def exp(y):
-    """exp(y) for a scalar (libm only for |y| > 700 and NaN)."""
-    return _exp_core(y) if _exp_out_of_range(y) >= 0 else math.exp(y)
-
-
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def db_inplace(v, sign):
     """v[i] <- sign * 10 log10(v[i]) over a contiguous 1-D block (vectorized log; a block holding a number
     that is not positive normal is converted element by element with :func:`db`)."""
@@ -127,7 +128,7 @@ def launch(off, on, x, ix, q):
         x[i] = _exp_core(y) * on[i]
     if acc < 0:
         for i in range(n):
-            x[i] = exp(LN10_10 * off[i]) * on[i]
+            x[i] = math.exp(LN10_10 * off[i]) * on[i]
     for i in range(n):
         v = x[i]
         ix[i] = 1.0 / v
@@ -135,12 +136,101 @@ def launch(off, on, x, ix, q):
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def _monitor(mon_p, mon_o, m, s, a_mw, t, xs, ixs, xa, xn, ref_over_b, inv_tx):
-    """Linear readings at monitor m (converted to dB per chunk): total power (mW) and the inverse OSNR
-    (0.1 nm, with the transmitter's) of every channel; a_mw = 1e3 a, t: tilt product (linear)."""
-    for i in range(xs.size):
-        mon_p[m, s, i] = (xs[i] + xa[i] + xn[i]) * a_mw * t[i]
-        mon_o[m, s, i] = xa[i] * ixs[i] * ref_over_b[i] + inv_tx  # x_sig = 0: inf or NaN, as the reference
+def exp_inplace(v):
+    """v[j] <- exp(v[j]) over a 1-D array (vectorized; entries with |v| > 700 or NaN redone with libm)."""
+    acc = 0
+    for j in range(v.size):
+        acc |= _exp_out_of_range(v[j])
+    if acc < 0:
+        for j in range(v.size):
+            v[j] = math.exp(v[j])
+        return
+    for j in range(v.size):
+        v[j] = _exp_core(v[j])
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _monitor(mon_p, mon_o, m, s0, a, t, xs, ixs, xa, xn, ref_over_b, inv_tx):
+    """Readings at monitor m for samples s0.. of a block: total power (dBm) and OSNR (0.1 nm, with the
+    transmitter's) of every channel; a (block,) W, t: tilt product (linear). Written linear, then
+    converted to dB while the block is in cache."""
+    n_b, n_c = xa.shape
+    p, o = mon_p[m, s0:s0 + n_b], mon_o[m, s0:s0 + n_b]
+    for j in range(n_b):
+        a_mw = 1e3 * a[j]
+        for i in range(n_c):
+            p[j, i] = (xs[j, i] + xa[j, i] + xn[j, i]) * a_mw * t[i]
+            o[j, i] = xa[j, i] * ixs[j, i] * ref_over_b[i] + inv_tx  # x_sig = 0: inf or NaN, as the reference
+    db_inplace(p.reshape(-1), 1.0)
+    db_inplace(o.reshape(-1), -1.0)
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _fiber(k, xs, xa, xn, yg, a, ext_k, pos_k, fib, scale_k, pump_k1, pump_wt, pump_rho0, w1, w2, w3):
+    """Span k on one block: NLI added to xn, a (block,) scaled by the span's (per-sample) loss."""
+    n_b, n_c = xa.shape
+    alpha, length, leff, half = fib[k, 2], fib[k, 3], fib[k, 4], fib[k, 5] * 1e3
+    for j in range(n_b):
+        a[j] *= fib[k, 0]
+        w1[j] = -LN10_10 * ext_k[j]  # lumped loss inside the span (tap, bend): its transmission
+        z = pos_k[j] * 1e3
+        z = half if z != z else z
+        w2[j] = -alpha * min(max(z, 0.0), length)
+    exp_inplace(w1)
+    exp_inplace(w2)
+    for j in range(n_b):  # NLI scales with the modified L_eff^2 (1 without a lumped loss)
+        lz = (1.0 - w2[j]) / alpha
+        tf = (lz + w1[j] * (leff - lz)) / leff
+        w3[j] = a[j] * a[j] * scale_k * tf * tf
+    rho0 = pump_rho0[k]
+    for j in range(n_b):
+        e_s = 0.0
+        q_s = 0.0
+        for i in range(n_c):  # pump from ASE + NLI relative to its nominal share
+            nz = xa[j, i] + xn[j, i]
+            e_s += pump_wt[k, i] * nz * (2.0 * xs[j, i] + nz)
+            q_s += pump_wt[k, i] * xs[j, i] * xs[j, i]
+        ce = e_s / (q_s * rho0) if rho0 > 0.0 and q_s > 0.0 else 0.0
+        coef = w3[j]
+        for i in range(n_c):
+            xn[j, i] += (xs[j, i] + xa[j, i] + xn[j, i]) * coef * yg[j, i] * (1.0 + ce * pump_k1[k, i])
+    for j in range(n_b):
+        a[j] *= fib[k, 1] * w1[j]
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _edfa(k, xs, xa, xn, a, gof_k, amp_par, amp_tin, amp_ase_n, w1, w2, w3):
+    """Amplifier k on one block: gain (gain or power mode, saturation), ASE added to xa, a scaled."""
+    n_b, n_c = xa.shape
+    for j in range(n_b):
+        p = 0.0
+        for i in range(n_c):
+            p += amp_tin[k, i] * (xs[j, i] + xa[j, i] + xn[j, i])
+        w1[j] = p * a[j] * 1e3
+    db_inplace(w1, 1.0)  # input power, dBm
+    power_mode, vg = amp_par[k, 0] > 0.5, amp_par[k, 5] > 0.5
+    for j in range(n_b):
+        p_in_dbm = w1[j]
+        g_db = (amp_par[k, 3] - p_in_dbm if power_mode else amp_par[k, 1]) + gof_k[j]
+        g_db = min(g_db, amp_par[k, 2] - p_in_dbm)
+        w1[j] = g_db
+        pad = max(amp_par[k, 9] - g_db, 0.0)  # variable-gain two-stage NF model (if vg)
+        gg = g_db + pad
+        w2[j] = -LN10_10 * (gg - amp_par[k, 8] - max(amp_par[k, 10] - gg, 0.0))
+        w3[j] = LN10_10 * pad
+    if vg:
+        exp_inplace(w2)
+        exp_inplace(w3)
+    for j in range(n_b):
+        nf = (amp_par[k, 6] + amp_par[k, 7] * w2[j]) * w3[j] if vg else amp_par[k, 6]
+        w2[j] = nf / a[j]
+        w3[j] = LN10_10 * (w1[j] - amp_par[k, 4])
+    exp_inplace(w3)
+    for j in range(n_b):
+        c_ase = w2[j]
+        for i in range(n_c):
+            xa[j, i] += c_ase * amp_ase_n[k, i]
+        a[j] *= w3[j]
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
@@ -151,104 +241,64 @@ def propagate(xsig, ixsig, y, s0, a0, ext, pos, gof, ops, idx, fib, group, scale
 
     xsig, ixsig (chunk, C): normalized launch powers and their reciprocals (inf for dark channels);
     y (groups, chunk, C): NLI sums ``xsig^2 @ (eta T^2)^T`` per span group (float32); a0: launch power
-    per channel, W. ext/pos/gof (S, ...): per-sample extra span loss (dB), tap position (km), gain
-    offset (dB), indexed with the absolute sample. Outputs (all samples): mon_p/mon_o (M, S, C) dBm/dB
-    if want_mon; rx (5, S, C) = power dBm, OSNR and GSNR (0.1 nm), OSNR and GSNR (symbol bandwidth).
-    Readings are written linear per sample, then converted to dB block by block (contiguous rows of the
-    chunk: long vectorized loops)."""
+    per channel, W. ext/pos (n_spans, S), gof (n_amps, S): per-sample extra span loss (dB), tap position
+    (km), gain offset (dB), indexed with the absolute sample. Outputs (all samples): mon_p/mon_o (M, S, C)
+    dBm/dB if want_mon; rx (5, S, C) = power dBm, OSNR and GSNR (0.1 nm), OSNR and GSNR (symbol bandwidth).
+    Element by element over blocks of BLOCK samples (per-sample scalars are vectors over the block, so the
+    exponentials and logs of gains and losses vectorize too); readings are written linear, then converted
+    to dB block by block while in cache (contiguous rows: long vectorized loops)."""
     n_s, n_c = xsig.shape
-    xa = np.empty(n_c)
-    xn = np.empty(n_c)
+    xa = np.empty((BLOCK, n_c))
+    xn = np.empty((BLOCK, n_c))
+    a = np.empty(BLOCK)
+    w1, w2, w3 = np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK)
     ones = np.ones(n_c)
     m_last = mon_p.shape[0] - 1
-    for sc in range(n_s):
-        s = s0 + sc
-        xs = xsig[sc]
-        ixs = ixsig[sc]
-        for i in range(n_c):
-            xa[i] = 0.0
-            xn[i] = 0.0
-        a = a0
+    for b0 in range(0, n_s, BLOCK):
+        nb = min(BLOCK, n_s - b0)
+        sb = s0 + b0  # first absolute sample of the block
+        xs, ixs = xsig[b0:b0 + nb], ixsig[b0:b0 + nb]
+        ba, bn, bv = xa[:nb], xn[:nb], a[:nb]
+        v1, v2, v3 = w1[:nb], w2[:nb], w3[:nb]
+        ba[:] = 0.0
+        bn[:] = 0.0
+        bv[:] = a0
         if want_mon:
-            _monitor(mon_p, mon_o, 0, s, 1e3 * a, ones, xs, ixs, xa, xn, ref_over_b, inv_tx)
+            _monitor(mon_p, mon_o, 0, sb, bv, ones, xs, ixs, ba, bn, ref_over_b, inv_tx)
         for e in range(ops.size):
-            op = ops[e]
             k = idx[e]
-            if op == 0:  # fiber
-                a *= fib[k, 0]
-                el = ext[s, k]
-                tf = 1.0
-                t_el = 1.0
-                if el != 0.0:  # lumped loss inside the span: NLI scales with the modified L_eff^2
-                    t_el = exp(-LN10_10 * el)
-                    alpha, length, leff = fib[k, 2], fib[k, 3], fib[k, 4]
-                    z = pos[s, k] * 1e3
-                    if z != z:
-                        z = fib[k, 5] * 1e3
-                    z = min(max(z, 0.0), length)
-                    lz = (1.0 - exp(-alpha * z)) / alpha
-                    tf = (lz + t_el * (leff - lz)) / leff
-                    tf *= tf
-                coef = a * a * scale[k] * tf
-                g = group[k]
-                e_s = 0.0
-                q_s = 0.0
-                for i in range(n_c):  # pump from ASE + NLI relative to its nominal share
-                    nz = xa[i] + xn[i]
-                    e_s += pump_wt[k, i] * nz * (2.0 * xs[i] + nz)
-                    q_s += pump_wt[k, i] * xs[i] * xs[i]
-                ce = e_s / (q_s * pump_rho0[k]) if pump_rho0[k] > 0.0 and q_s > 0.0 else 0.0
-                for i in range(n_c):
-                    xn[i] += (xs[i] + xa[i] + xn[i]) * coef * y[g, sc, i] * (1.0 + ce * pump_k1[k, i])
-                a *= fib[k, 1] * t_el
-            elif op == 1:  # edfa
+            if ops[e] == 0:
+                _fiber(k, xs, ba, bn, y[group[k], b0:b0 + nb], bv, ext[k, sb:sb + nb], pos[k, sb:sb + nb], fib,
+                       scale[k], pump_k1, pump_wt, pump_rho0, v1, v2, v3)
+            elif ops[e] == 1:
                 if want_mon:
-                    _monitor(mon_p, mon_o, 1 + 2 * k, s, 1e3 * a, amp_tin[k], xs, ixs, xa, xn, ref_over_b, inv_tx)
-                p_in = 0.0
-                for i in range(n_c):
-                    p_in += amp_tin[k, i] * (xs[i] + xa[i] + xn[i])
-                p_in_dbm = db(p_in * a * 1e3)
-                if amp_par[k, 0] > 0.5:
-                    g_db = amp_par[k, 3] - p_in_dbm
-                else:
-                    g_db = amp_par[k, 1]
-                g_db += gof[s, k]
-                g_db = min(g_db, amp_par[k, 2] - p_in_dbm)
-                if amp_par[k, 5] > 0.5:  # variable-gain two-stage NF model
-                    pad = max(amp_par[k, 9] - g_db, 0.0)
-                    gg = g_db + pad
-                    g1a = gg - amp_par[k, 8] - max(amp_par[k, 10] - gg, 0.0)
-                    nf = (amp_par[k, 6] + amp_par[k, 7] * exp(-LN10_10 * g1a)) * exp(LN10_10 * pad)
-                else:
-                    nf = amp_par[k, 6]
-                c_ase = nf / a
-                for i in range(n_c):
-                    xa[i] += c_ase * amp_ase_n[k, i]
-                a *= exp(LN10_10 * (g_db - amp_par[k, 4]))
+                    _monitor(mon_p, mon_o, 1 + 2 * k, sb, bv, amp_tin[k], xs, ixs, ba, bn, ref_over_b, inv_tx)
+                _edfa(k, xs, ba, bn, bv, gof[k, sb:sb + nb], amp_par, amp_tin, amp_ase_n, v1, v2, v3)
                 if want_mon:
-                    _monitor(mon_p, mon_o, 2 + 2 * k, s, 1e3 * a, amp_tout[k], xs, ixs, xa, xn, ref_over_b, inv_tx)
-            else:  # voa
-                a *= voa[k]
-        a_mw = 1e3 * a
-        for i in range(n_c):
-            rx[0, s, i] = xs[i] * a_mw * t_rx[i]
-            rx[1, s, i] = xa[i] * ixs[i] * ref_over_b[i] + inv_rx
-            rx[2, s, i] = (xa[i] + xn[i]) * ixs[i] * ref_over_b[i] + inv_rx
-        if want_mon:
+                    _monitor(mon_p, mon_o, 2 + 2 * k, sb, bv, amp_tout[k], xs, ixs, ba, bn, ref_over_b, inv_tx)
+            else:
+                for j in range(nb):
+                    bv[j] *= voa[k]
+        r0, r1, r2 = rx[0, sb:sb + nb], rx[1, sb:sb + nb], rx[2, sb:sb + nb]
+        r3, r4 = rx[3, sb:sb + nb], rx[4, sb:sb + nb]
+        for j in range(nb):
+            a_mw = 1e3 * bv[j]
             for i in range(n_c):
-                mon_p[m_last, s, i] = (xs[i] + xa[i] + xn[i]) * a_mw * t_rx[i]
-    e = s0 + n_s  # rows s0..e of each output block: contiguous (n_s, C), converted as one flat vector each
-    db_inplace(rx[0, s0:e].reshape(-1), 1.0)
-    db_inplace(rx[1, s0:e].reshape(-1), -1.0)
-    db_inplace(rx[2, s0:e].reshape(-1), -1.0)
-    r1, r2, r3, r4 = rx[1, s0:e], rx[2, s0:e], rx[3, s0:e], rx[4, s0:e]
-    for sc in range(n_s):
-        for i in range(n_c):
-            r3[sc, i] = r1[sc, i] + to01_neg[i]
-            r4[sc, i] = r2[sc, i] + to01_neg[i]
-    if want_mon:
-        for m in range(m_last + 1):
-            db_inplace(mon_p[m, s0:e].reshape(-1), 1.0)
-        for m in range(m_last):
-            db_inplace(mon_o[m, s0:e].reshape(-1), -1.0)
-        mon_o[m_last, s0:e] = r1
+                r0[j, i] = xs[j, i] * a_mw * t_rx[i]
+                r1[j, i] = ba[j, i] * ixs[j, i] * ref_over_b[i] + inv_rx
+                r2[j, i] = (ba[j, i] + bn[j, i]) * ixs[j, i] * ref_over_b[i] + inv_rx
+        db_inplace(r0.reshape(-1), 1.0)
+        db_inplace(r1.reshape(-1), -1.0)
+        db_inplace(r2.reshape(-1), -1.0)
+        for j in range(nb):
+            for i in range(n_c):
+                r3[j, i] = r1[j, i] + to01_neg[i]
+                r4[j, i] = r2[j, i] + to01_neg[i]
+        if want_mon:
+            rm = mon_p[m_last, sb:sb + nb]
+            for j in range(nb):
+                a_mw = 1e3 * bv[j]
+                for i in range(n_c):
+                    rm[j, i] = (xs[j, i] + ba[j, i] + bn[j, i]) * a_mw * t_rx[i]
+            db_inplace(rm.reshape(-1), 1.0)
+            mon_o[m_last, sb:sb + nb] = r1

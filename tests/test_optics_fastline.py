@@ -5,7 +5,7 @@ import pytest
 
 from codesign.optics import ChannelPlan, Edfa, Fiber, Line, LineState, Transmitter, Voa, load_scenario
 from codesign.optics.evaluate import scenario_variant
-from codesign.optics.fastline_kernel import db_inplace
+from codesign.optics.fastline_kernel import db_inplace, exp_inplace, launch
 
 SCEN = "scenarios/optics_default.toml"
 
@@ -92,3 +92,28 @@ def test_fast_db_row_detects_a_single_special_value(v):
     ok = np.isfinite(ref)
     np.testing.assert_array_equal(out[0, 0][~ok & ~np.isnan(ref)], ref[~ok & ~np.isnan(ref)])
     assert np.max(np.abs(out[0, 0][ok] - ref[ok])) < 1e-9
+
+
+def test_fast_exp_and_launch_match_numpy_including_special_values():
+    rng = np.random.default_rng(1)
+    y = np.concatenate([rng.uniform(-700, 700, 2000), rng.normal(0, 1, 2000),
+                        [0.0, -0.0, 700.0, -700.0, 701.0, -745.5, 710.0, np.inf, -np.inf, np.nan]])
+    v = y.copy()
+    exp_inplace(v)
+    with np.errstate(over="ignore"):
+        ref = np.exp(y)
+    np.testing.assert_array_equal(np.isnan(v), np.isnan(ref))
+    ok = ~np.isnan(ref)
+    np.testing.assert_allclose(v[ok], ref[ok], rtol=1e-14, atol=0)
+    # launch: x = 10^(off/10) * on (on may be a float factor), 1/x (inf where dark), x^2 in float32
+    off = rng.normal(0, 3, (4, 76))
+    off[1, 5], off[2, 7], off[3, 9] = np.nan, 1e4, -1e4
+    on = np.ones((4, 76))
+    on[0, :3] = [0.0, 0.5, 2.0]
+    x, ix, q = np.empty((4, 76)), np.empty((4, 76)), np.empty((4, 76), np.float32)
+    launch(off, on, x, ix, q)
+    with np.errstate(over="ignore", divide="ignore"):
+        ref = 10 ** (off / 10) * on
+        np.testing.assert_allclose(x, ref, rtol=1e-14)
+        np.testing.assert_allclose(ix, 1 / ref, rtol=1e-14)
+    np.testing.assert_allclose(q, (ref ** 2).astype(np.float32), rtol=1e-6)
