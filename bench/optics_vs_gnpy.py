@@ -94,7 +94,7 @@ def run(quick: bool = False) -> list[dict]:
                          "reference": 1.0 / ref["seconds"], "numpy_path": 1.0 / t_np, "unit": "line evaluations/s",
                          "ratio": ratio, "ratio_numpy_path": ref["seconds"] / t_np, "speedup_vs_numpy": t_np / t_all,
                          "ours_all_monitors": 1.0 / t_all, "ratio_all_monitors": ref["seconds"] / t_all,
-                         "warmup_s": warm, "goal": GOAL, "max_abs_err_db": err, "fast_vs_numpy_db": d_fast,
+                         "warmup_s": warm, "goal": f">= {GOAL:,.0f}x GNPy", "max_abs_err_db": err, "fast_vs_numpy_db": d_fast,
                          "passed": bool(ratio >= GOAL and err <= 0.2)})
     return rows
 
@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     for r in run(a.quick):
         print(f"{r['workload']}: GNPy {r['reference']:.3g} propagates/s; ours rx {r['ours']:.3g} samples/s, "
-              f"ratio {r['ratio']:.0f}x (goal {r['goal']:.0f}x); ours all monitors {r['ours_all_monitors']:.3g}/s, "
+              f"ratio {r['ratio']:.0f}x (goal {r['goal']}); ours all monitors {r['ours_all_monitors']:.3g}/s, "
               f"ratio {r['ratio_all_monitors']:.0f}x; numpy path (all monitors) {r['numpy_path']:.3g}/s, ratio "
               f"{r['ratio_numpy_path']:.0f}x (kernel {r['speedup_vs_numpy']:.0f}x faster), "
               f"warm-up {r['warmup_s']:.2f} s, max |err vs GNPy| {r['max_abs_err_db']:.3f} dB, "
