@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .nli import effective_length_m, gn_eta, nli_power_w, tap_nli_factor
+from .nli import gn_eta, nli_power_w, tap_nli_factor
 from .spectrum import C_LIGHT, H_PLANCK, ChannelPlan, SpectralInfo, db2lin, dbm2w, lin2db
 
 N1_CORE = 1.468  # group index used for latency (GNPy FiberParams default)

@@ -92,7 +92,6 @@ class CompiledLine:
         self.amp_ase_n = np.asarray([x[12] for x in amp], float).reshape(-1, c)  # h f B / T_in, W
         self.amp_tout = np.asarray([x[13] for x in amp], float).reshape(-1, c)  # tilt product at the output
         self.t_rx = tilt_acc
-        self.to01_neg = -self.to01_db
         self.voa = np.asarray(voa, float)
         # group proportional matrices: span k uses scale[k] * Y[group[k]]
         groups, self.group, self.scale = [], [], []
@@ -143,7 +142,7 @@ class CompiledLine:
                     np.matmul(q[:n], self.groups_t32[g], out=y[g, :n])
                 propagate(x, ixs[:n], y, a, self.p0_w, ext, pos, gof, self.ops, self.idx, self.fib, self.group,
                           self.scale, self.pump_k1, self.pump_wt, self.pump_rho0, self.amp_par, self.amp_tin,
-                          self.amp_tout, self.amp_ase_n, self.t_rx, self.voa, self.ref_over_b, self.to01_neg,
+                          self.amp_tout, self.amp_ase_n, self.t_rx, self.voa, self.ref_over_b, self.to01_db,
                           self.inv_tx, self.inv_rx_extra, bool(monitors), mon_p, mon_o, rx)
         out = {"power_dbm": rx[0], "osnr_db": rx[1], "gsnr_db": rx[2], "osnr_bw_db": rx[3], "gsnr_bw_db": rx[4]}
         if monitors:
@@ -170,6 +169,8 @@ def _one_blas_thread():
 
 def _per_sample(x, s, n, fill):
     """Per-sample, per-element values (S, n) or broadcastable -> contiguous (n, S)."""
+    if n == 0:
+        return np.zeros((0, s))
     if x is None:
         return np.full((n, s), fill)
     return np.ascontiguousarray(np.broadcast_to(np.asarray(x, float), (s, n)).T)

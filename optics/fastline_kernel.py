@@ -235,7 +235,7 @@ def _edfa(k, xs, xa, xn, a, gof_k, amp_par, amp_tin, amp_ase_n, w1, w2, w3):
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def propagate(xsig, ixsig, y, s0, a0, ext, pos, gof, ops, idx, fib, group, scale, pump_k1, pump_wt, pump_rho0,
-              amp_par, amp_tin, amp_tout, amp_ase_n, t_rx, voa, ref_over_b, to01_neg, inv_tx, inv_rx,
+              amp_par, amp_tin, amp_tout, amp_ase_n, t_rx, voa, ref_over_b, to01_db, inv_tx, inv_rx,
               want_mon, mon_p, mon_o, rx):
     """Evaluate one chunk of samples s0 .. s0 + len(xsig).
 
@@ -292,8 +292,8 @@ def propagate(xsig, ixsig, y, s0, a0, ext, pos, gof, ops, idx, fib, group, scale
         db_inplace(r2.reshape(-1), -1.0)
         for j in range(nb):
             for i in range(n_c):
-                r3[j, i] = r1[j, i] + to01_neg[i]
-                r4[j, i] = r2[j, i] + to01_neg[i]
+                r3[j, i] = r1[j, i] - to01_db[i]
+                r4[j, i] = r2[j, i] - to01_db[i]
         if want_mon:
             rm = mon_p[m_last, sb:sb + nb]
             for j in range(nb):
