@@ -10,7 +10,6 @@ is the same for every seed (data seed 0).
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import time
@@ -22,7 +21,7 @@ import torch
 
 from codesign.models.adversarial import RobustTrainConfig, accuracy, small_cnn, train_robust
 from codesign.models.attacks import AttackConfig, autoattack, autoattack_label, cw_linf, pgd
-from codesign.sim.atomic import save_figure, write_text
+from codesign.sim.atomic import save_figure, write_csv, write_text
 
 __all__ = ["ExperimentConfig", "load_task", "train_methods", "evaluate_model", "run_train_eval",
            "load_trained", "METHOD_ORDER"]
@@ -146,16 +145,11 @@ def format_markdown(rows: list[dict]) -> str:
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
+    """Rows as CSV (columns: every key, in order of first appearance), written atomically."""
     keys: list[str] = []
     for r in rows:
         keys += [k for k in r if k not in keys]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
+    write_csv(path, rows, keys)
 
 
 def plot_bars(rows: list[dict], path: Path, title: str) -> None:

@@ -6,10 +6,11 @@ simulator's reports and the result store, and by every scenario driver.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -26,6 +27,20 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     path = Path(path)
     tmp = atomic_path(path)
     tmp.write_text(text)
+    os.replace(tmp, path)
+    return path
+
+
+def write_csv(path: str | os.PathLike, rows: Iterable[dict[str, Any]], columns: list[str],
+              extrasaction: str = "raise") -> Path:
+    """Write dict rows as a CSV table with header ``columns`` to ``path`` atomically; return the path.
+    ``extrasaction``: as ``csv.DictWriter`` ("raise" on keys outside ``columns``, or "ignore")."""
+    path = Path(path)
+    tmp = atomic_path(path)
+    with open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=columns, extrasaction=extrasaction)
+        w.writeheader()
+        w.writerows(rows)
     os.replace(tmp, path)
     return path
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from codesign.sim.atomic import write_csv
 from codesign.sim.pareto import pareto_mask
 
 
@@ -41,13 +40,8 @@ def front_rows(rows: list[dict[str, Any]], minimize: list[str], maximize: list[s
 
 
 def write_table(rows: list[dict[str, Any]], path: Path, columns: list[str]) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
-    return path
+    """Rows as CSV with header ``columns`` (other keys dropped), written atomically."""
+    return write_csv(path, rows, columns, extrasaction="ignore")
 
 
 def summary(rows: list[dict[str, Any]], minimize: list[str], maximize: list[str], axes: list[str]) -> str:

@@ -8,7 +8,6 @@ their keys. :meth:`ResultStore.table` merges all parts; :meth:`export` writes
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from codesign.sim.atomic import write_json
+from codesign.sim.atomic import write_csv, write_json
 
 
 class StoreError(ValueError):
@@ -86,13 +85,7 @@ class ResultStore:
     def export(self) -> tuple[Path, Path]:
         """Write ``results.csv`` and ``results.h5`` (one dataset per column)."""
         cols, rows = self.table()
-        csv_path = self.folder / "results.csv"
-        tmp = csv_path.with_name(csv_path.name + ".tmp")
-        with open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=cols)
-            w.writeheader()
-            w.writerows(rows)
-        os.replace(tmp, csv_path)
+        csv_path = write_csv(self.folder / "results.csv", rows, cols)
         h5_path = self.folder / "results.h5"
         tmp = h5_path.with_name(h5_path.name + ".tmp")
         with h5py.File(tmp, "w") as f:
