@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-__all__ = ["BasicBlock", "ResNetBase", "SmallResNet", "makemake_shortcut"]
+__all__ = ["BasicBlock", "ResNetBase", "SmallResNet", "make_shortcut"]
 
 
 def make_shortcut(ci: int, co: int, stride: int) -> nn.Module:
