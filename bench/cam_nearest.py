@@ -1,6 +1,6 @@
 """Workload 1 — CAM nearest match: 1,024 stored rows × 64 dims of 3-bit values, 10,000 queries.
 
-Ours: :class:`codesign.cam.table.CamTable` (bit-packed Numba search, event/energy/latency
+Ours: :class:`codesign.cam.cam_array.table.CamTable` (bit-packed Numba search, event/energy/latency
 counting on) on a FeFET MCAM (L1) and an SRAM TCAM (Hamming on the binary code), tiled over
 64- and 128-row arrays. Reference: the fastest NumPy brute force we could write, measured in the
 same run — broadcasting |q−p| sums and the matmul form (thermometer/binary codes, one GEMM).
@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from codesign.bench.common import best_time, row, timed_once
-from codesign.cam.packed import binary_bits, thermometer_bits
-from codesign.cam.table import CamTable
+from codesign.cam.cam_array.packed import binary_bits, thermometer_bits
+from codesign.cam.cam_array.table import CamTable
 from codesign.cam.technology import load_technology
 
 K, D, BITS = 1024, 64, 3

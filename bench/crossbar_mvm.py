@@ -1,8 +1,8 @@
 """Workload 2 — crossbar MVM: 256×256 weights, 1,000 input vectors, vs NumPy ``W @ X`` (same run).
 
-Ours: :func:`codesign.cam.crossbar.mvm` with accounting on (input quantization, the tiled kernels, ADC
+Ours: :func:`codesign.cam.crossbar.model.mvm` with accounting on (input quantization, the tiled kernels, ADC
 conversion and clipping counts, plus the analytic event/energy/latency/area accounting of
-:mod:`codesign.cam.crossbar_cost`); weights are programmed once, outside the timing (weight-stationary).
+:mod:`codesign.cam.crossbar.cost`); weights are programmed once, outside the timing (weight-stationary).
 Three configurations on 128×128 tiles:
 
 * ``ideal`` — float weights, analog inputs, ideal ADC (tiles fold into one matrix). Goal row.
@@ -30,8 +30,8 @@ from dataclasses import replace
 import numpy as np
 
 from codesign.bench.common import best_time, row
-from codesign.cam.crossbar import CrossbarParams, TilePlan, mvm, plan_dense, program
-from codesign.cam.crossbar_cost import energy_pj, plan_cost
+from codesign.cam.crossbar.model import CrossbarParams, TilePlan, mvm, plan_dense, program
+from codesign.cam.crossbar.cost import energy_pj, plan_cost
 from codesign.cam.technology import load_technology
 
 N_OUT = N_IN = 256

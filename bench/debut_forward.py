@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from codesign.bench.common import best_time, row
-from codesign.models.debut import DeButConv2d, DeButLinear
-from codesign.models.debut_chain import generate_chain
+from codesign.models.debut.layers import DeButConv2d, DeButLinear
+from codesign.models.debut.chain import generate_chain
 
 PAPER_FC1 = [[256, 400, 16, 25, 1], [256, 256, 2, 2, 16], [128, 256, 1, 2, 32], [128, 128, 2, 2, 32],
              [128, 128, 2, 2, 64]]

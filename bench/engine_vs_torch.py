@@ -1,7 +1,7 @@
 """Workload 3 — whole networks: our simulator vs PyTorch eager on the exported digits models.
 
 Models: the PECAN-A and PECAN-D digits CNNs of ``codesign run`` and the all-DeBut digits LeNet
-(variant ``debut``, :mod:`codesign.scenarios.debut_digits`), trained with seed 0 and the default
+(variant ``debut``, :mod:`codesign.scenarios.debut.digits`), trained with seed 0 and the default
 settings, or taken from the cache (:func:`codesign.scenarios.runner.get_model`). Ours:
 :meth:`codesign.sim.engine.Simulator.run` (Numba kernels, per-inference cost report included) on the
 default hardware (PECAN-D on FeFET MCAM arrays, PECAN-A and DeBut on the digital unit). Reference: PyTorch eager

@@ -2,9 +2,9 @@
 
 Engines and sizes (all data seeded; ``--quick`` uses fewer queries/vectors/samples and stops early):
 
-* ``cam``: :class:`codesign.cam.table.CamTable` L1 search on FeFET MCAM 64×64 arrays, stored rows
+* ``cam``: :class:`codesign.cam.cam_array.table.CamTable` L1 search on FeFET MCAM 64×64 arrays, stored rows
   256 → 65,536 (64 dims, 3-bit), 1,000 queries (quick: up to 16,384 rows).
-* ``crossbar``: :func:`codesign.cam.crossbar.mvm`, square n×n weights n = 64 → 1,024 on 128×128
+* ``crossbar``: :func:`codesign.cam.crossbar.model.mvm`, square n×n weights n = 64 → 1,024 on 128×128
   tiles, 8-bit ADC + 5 % programming noise, 128 vectors (quick: 16 vectors, up to 512); the
   ISAAC bit-sliced design (``crossbar``) and the analog-weight design of workload 2
   (``crossbar analog``: one 7-bit cell per polarity, one 8-bit bipolar DAC cycle, analog subtraction).
@@ -82,7 +82,7 @@ def measure(engine: str, unit: str, sizes: list[int], make: Callable[[int], Call
 
 # -- engines -----------------------------------------------------------------------------------
 def cam_case(n_queries: int) -> Callable[[int], Callable[[], Any]]:
-    from codesign.cam.table import CamTable
+    from codesign.cam.cam_array.table import CamTable
     from codesign.cam.technology import load_technology
 
     tech, dig = load_technology("fefet_mcam"), load_technology("cmos_digital_45nm")
@@ -97,7 +97,7 @@ def cam_case(n_queries: int) -> Callable[[int], Callable[[], Any]]:
 
 
 def crossbar_case(n_vectors: int, analog: bool = False) -> Callable[[int], Callable[[], Any]]:
-    from codesign.cam.crossbar import CrossbarParams, TilePlan, mvm, plan_dense, program
+    from codesign.cam.crossbar.model import CrossbarParams, TilePlan, mvm, plan_dense, program
 
     if analog:
         p = CrossbarParams(cell_bits=7, dac_bits=8, bipolar_dac=True, subtract_in_analog=True, adc_bits=8,

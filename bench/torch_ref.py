@@ -2,9 +2,9 @@
 
 Cached models are HDF5 files (docs/format.md); the benchmark needs the PyTorch module they came from.
 Instead of retraining, :func:`torch_from_spec` rebuilds it from the file with the models' own layer
-classes: PECAN layers are :class:`codesign.models.pecan.PecanConv2d` / ``PecanLinear`` in the frozen
+classes: PECAN layers are :class:`codesign.models.pecan.layers.PecanConv2d` / ``PecanLinear`` in the frozen
 state ``freeze()`` leaves them in (integer prototype codes, integer LUT, scales, bias), so their
-forward is the models' ``quantized_forward``; DeBut layers are :class:`codesign.models.debut.DeButLinear`
+forward is the models' ``quantized_forward``; DeBut layers are :class:`codesign.models.debut.layers.DeButLinear`
 / ``DeButConv2d`` with the stored chain, factors and bias (their fused einsum forward, as at export);
 float layers are ``nn.Conv2d``/``nn.Linear``/... with the stored weights. :func:`check_golden` proves
 the rebuilt module is the trained one: its logits on the file's golden inputs must equal the golden
@@ -25,7 +25,7 @@ class RebuildError(ValueError):
 
 
 def _pecan(layer: LayerSpec) -> nn.Module:
-    from codesign.models.pecan import PecanConv2d, PecanLinear
+    from codesign.models.pecan.layers import PecanConv2d, PecanLinear
 
     a, arr = layer.attrs, layer.arrays
     common = dict(subvector_dim=int(a["subvector_dim"]), num_prototypes=int(a["num_prototypes"]), mode=str(a["mode"]),
@@ -46,7 +46,7 @@ def _pecan(layer: LayerSpec) -> nn.Module:
 
 
 def _debut(layer: LayerSpec) -> nn.Module:
-    from codesign.models.debut import CHAIN_ORDER, COLUMN_ORDER, DeButConv2d, DeButLinear
+    from codesign.models.debut.layers import CHAIN_ORDER, COLUMN_ORDER, DeButConv2d, DeButLinear
 
     a, arr = layer.attrs, layer.arrays
     where = f"layer {layer.name!r} ({layer.type})"

@@ -26,7 +26,7 @@ import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
-from codesign.models.pecan import PecanConv2d, PecanLinear, calibrate, freeze_model
+from codesign.models.pecan.layers import PecanConv2d, PecanLinear, calibrate, freeze_model
 from codesign.sim.format import LayerSpec, ModelSpec, write_model
 
 
@@ -105,7 +105,7 @@ def _bn(m: nn.BatchNorm2d, name: str, inputs: list[str]) -> list[LayerSpec]:
 
 def _pecan(m: PecanLinear | PecanConv2d, name: str, inputs: list[str]) -> list[LayerSpec]:
     if not m.frozen:
-        raise ExportError(f"{name}: PECAN layer is not frozen; call codesign.models.pecan.freeze_model(model) "
+        raise ExportError(f"{name}: PECAN layer is not frozen; call codesign.models.pecan.layers.freeze_model(model) "
                           "(after calibrate()) before export")
     attrs: dict[str, Any] = m.pecan_attrs()
     if isinstance(m, PecanConv2d):
@@ -236,7 +236,7 @@ def architecture_spec(variant: str, seed: int = 0, **knobs: Any) -> ModelSpec:
     """An *untrained* digits net of ``variant`` with the given :class:`NetConfig` knobs, frozen and
     converted to a :class:`ModelSpec` (no golden data) — for analytic cost sweeps (costs depend on
     shapes and mapping only, not on trained values)."""
-    from codesign.models.nets import NetConfig, build_digits_net
+    from codesign.models.nets.digits import NetConfig, build_digits_net
 
     gen = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng():
@@ -281,4 +281,4 @@ def export_model(model: nn.Module, path: str | Path, *, golden_inputs: Any, gold
     return write_model(path, spec)
 
 
-import codesign.models.debut_export  # noqa: E402,F401  (registers the DeBut exporters)
+import codesign.models.debut.export  # noqa: E402,F401  (registers the DeBut exporters)

@@ -1,7 +1,7 @@
 """Scenario files (TOML): line, OPM, drift and events. Parsed with :mod:`tomllib`.
 
 Every field is checked; a bad value raises :class:`OpticsInputError` naming the file and field.
-See ``scenarios/optics_default.toml`` for all fields with units.
+See ``scenarios/optics/optics_default.toml`` for all fields with units.
 """
 
 from __future__ import annotations

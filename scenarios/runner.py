@@ -25,8 +25,8 @@ from codesign.sim.atomic import save_figure, write_json, write_text
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("CODESIGN_CACHE", REPO / ".cache" / "codesign"))
 #: source files whose change invalidates cached models
-_MODEL_SOURCES = ("models/pecan.py", "models/nets.py", "models/train.py", "models/export.py",
-                  "models/data.py", "sim/format.py", "sim/layer_schema.py")
+_MODEL_SOURCES = ("models/pecan/layers.py", "models/nets/digits.py", "models/train.py", "models/export.py",
+                  "models/data/digits.py", "sim/format.py", "sim/layer_schema.py")
 _VARIANT_KEYS = ("num_prototypes", "subvector_dim", "act_bits", "lut_bits")
 
 
@@ -42,7 +42,7 @@ def code_hash(sources: tuple[str, ...] = _MODEL_SOURCES) -> str:
 
 def model_key(variant: str, settings: dict[str, Any]) -> str:
     if variant == "debut":
-        from codesign.scenarios import debut_digits
+        from codesign.scenarios.debut import digits as debut_digits
 
         blob = json.dumps({"variant": variant, **debut_digits.key_settings(settings),
                            "code": code_hash(debut_digits.SOURCES)}, sort_keys=True)
@@ -64,7 +64,7 @@ def get_model(variant: str, settings: dict[str, Any], *, progress: bool = True,
     """Path of the exported HDF5 model for ``variant`` (trained now or taken from the cache).
 
     Variants: ``baseline``, ``pecan_a``, ``pecan_d`` (:func:`codesign.models.train.train_digits`) and
-    ``debut``, the all-DeBut LeNet (:mod:`codesign.scenarios.debut_digits`; PECAN keys are ignored).
+    ``debut``, the all-DeBut LeNet (:mod:`codesign.scenarios.debut.digits`; PECAN keys are ignored).
     """
     from codesign.sim.format import FormatError, read_model
 
@@ -78,15 +78,15 @@ def get_model(variant: str, settings: dict[str, Any], *, progress: bool = True,
         except FormatError as exc:
             log(f"[{variant}] cached model unusable ({exc}); retraining")
     if variant == "debut":
-        from codesign.scenarios.debut_digits import export_debut_digits, train_debut_digits
+        from codesign.scenarios.debut.digits import export_debut_digits, train_debut_digits
 
         model, metrics = train_debut_digits(seed=settings["seed"], epochs=settings.get("epochs"))
         export_debut_digits(path, model, metrics, settings)
         log(f"[{variant}] trained in {metrics['train_time_s']:.1f} s, exported to {path}")
         return path, dict(read_model(path).metadata)
-    from codesign.models.data import load_digits_split
+    from codesign.models.data.digits import load_digits_split
     from codesign.models.export import export_model
-    from codesign.models.nets import VARIANTS
+    from codesign.models.nets.digits import VARIANTS
     from codesign.models.train import train_digits
 
     if variant not in VARIANTS:
@@ -139,7 +139,7 @@ def run_scenario(scn: Scenario, *, progress: bool = True, out: Path | None = Non
     variants = scn.model.get("variants") or [scn.model.get("variant", "pecan_d")]
     if scn.model.get("dataset", "digits") != "digits":
         raise ScenarioError(f"{scn.path}: [model.dataset]: {scn.model['dataset']!r}; the runner supports 'digits'")
-    from codesign.models.nets import VARIANTS
+    from codesign.models.nets.digits import VARIANTS
 
     known = [*VARIANTS, "debut"]
     for v in variants:

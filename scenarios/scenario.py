@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codesign.scenarios.shipped import resolve_scenario
 from codesign.sim.hardware import HardwareConfig
 
-SCENARIO_DIR = Path(__file__).resolve().parent
-DEFAULT_SCENARIO = SCENARIO_DIR / "default.toml"
 
 _SECTIONS = {"scenario", "model", "hardware", "sweep", "objectives", "constraints", "output"}
 _MODEL_KEYS = {"dataset": str, "variants": list, "variant": str, "seed": int, "epochs": int,
@@ -62,15 +61,8 @@ class Scenario:
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
-    """Read and validate a scenario file (default: ``scenarios/default.toml``)."""
-    path = Path(path) if path is not None else DEFAULT_SCENARIO
-    if not path.exists():
-        shipped = path.name if (SCENARIO_DIR / path.name).exists() else None
-        if shipped and not path.is_absolute() and len(path.parts) == 1:
-            path = SCENARIO_DIR / path.name
-        else:
-            names = ", ".join(sorted(p.name for p in SCENARIO_DIR.glob("*.toml")))
-            raise ScenarioError(f"{path}: no such scenario file; shipped scenarios: {names}")
+    """Read and validate a scenario file: a path, or a shipped scenario's name (default: ``default``)."""
+    path = resolve_scenario(path)
     try:
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:

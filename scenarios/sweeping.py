@@ -14,9 +14,9 @@ from codesign.sim.sweep.analysis import (feasible, front_rows, plot_fronts, plot
 
 #: short evaluator names usable in scenario files
 EVALUATORS = {
-    "cam_pecan": "codesign.scenarios.evaluators:cam_pecan",
-    "xbar_network": "codesign.scenarios.evaluators:xbar_network",
-    "optics_tap": "codesign.scenarios.evaluators:optics_tap",
+    "cam_pecan": "codesign.scenarios.sweep_evaluators:cam_pecan",
+    "xbar_network": "codesign.scenarios.sweep_evaluators:xbar_network",
+    "optics_tap": "codesign.scenarios.sweep_evaluators:optics_tap",
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from codesign.cam.arrays import CamArray
+from codesign.cam.cam_array.array import CamArray
 from codesign.cam.technology import Technology, load_technology
 
 ActionFn = Callable[[Any, "TechSet"], float]

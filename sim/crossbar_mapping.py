@@ -3,7 +3,7 @@
 A layer becomes a *logical matrix* W [n_out, n_in] (linear: its weight; conv: the im2col filter
 matrix, columns in ``ci, kh, kw`` order, block-diagonal over groups) plus a list of *blocks*
 (index sets of inputs/outputs whose cross products hold the structural weights). A strategy turns
-blocks into a :class:`~codesign.cam.crossbar.TilePlan`:
+blocks into a :class:`~codesign.cam.crossbar.model.TilePlan`:
 
 * ``"dense"``  — ignore the structure: tile the whole [n_out, n_in] matrix (zeros programmed too);
 * ``"packed"`` — each block is a dense sub-matrix; small blocks are packed diagonally into shared
@@ -12,7 +12,7 @@ blocks into a :class:`~codesign.cam.crossbar.TilePlan`:
 
 Extension point (DeBut and other structured factors): build the blocks with e.g.
 :func:`debut_factor_blocks` and call :func:`plan_blocks`; then ``program(plan, W_dense, params)`` and
-``mvm(...)`` from :mod:`codesign.cam.crossbar` run it. See docs/crossbar.md.
+``mvm(...)`` from :mod:`codesign.cam.crossbar.model` run it. See docs/crossbar.md.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from codesign.cam.crossbar import CrossbarError, CrossbarParams, TilePlan, TileSpec, plan_dense
+from codesign.cam.crossbar.model import CrossbarError, CrossbarParams, TilePlan, TileSpec, plan_dense
 from codesign.sim.layer_schema import _pair
 
 #: (input indices, output indices) or (input indices, output indices, structural nonzeros in the block)

@@ -69,9 +69,9 @@ def _debut_spec():
     import torch
     from torch import nn
 
-    from codesign.models.debut import DeButConv2d, DeButLinear
-    from codesign.models.debut_chain import generate_chain
-    from codesign.models.debut_export import sequential_spec
+    from codesign.models.debut.layers import DeButConv2d, DeButLinear
+    from codesign.models.debut.chain import generate_chain
+    from codesign.models.debut.export import sequential_spec
 
     torch.manual_seed(0)
     model = nn.Sequential(
@@ -164,8 +164,8 @@ def test_unknown_workload_is_user_error(tmp_path):
 @pytest.mark.parametrize("angle", [False, True])
 def test_fused_pecan_kernels_equal_search_then_lut(monkeypatch, parallel_min, angle):
     """The fused kernels the engine uses (speed-up for workload 3) give the reference winners and sums."""
-    from codesign.cam import fused
-    from codesign.cam import kernels as K
+    from codesign.sim.executors import pecan_kernels as fused
+    from codesign.sim.executors import pecan_kernels as K
     from codesign.sim.ops import im2col
 
     monkeypatch.setattr(fused, "PARALLEL_MIN_OPS", parallel_min)

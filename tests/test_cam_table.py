@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from codesign.cam.packed import binary_bits, pack_bits, packed_nearest, thermometer_bits
-from codesign.cam.table import CamTable
+from codesign.cam.cam_array.packed import binary_bits, pack_bits, packed_nearest, thermometer_bits
+from codesign.cam.cam_array.table import CamTable
 from codesign.cam.technology import load_technology
 
 

@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from codesign.models.shapes_data import DataError, load_cifar10_pickles, make_shapes_dataset
+from codesign.models.data.shapes import DataError, load_cifar10_pickles, make_shapes_dataset
 
 
 def test_shapes_deterministic_balanced_in_range():

@@ -3,9 +3,9 @@
 import numpy as np
 import torch
 
-from codesign.models.ezcrop import collect_scores, ezcrop_ratio, prune_channels, rank_score, zone_step
-from codesign.models.resnets import SmallResNet
-from codesign.models.compress_utils import count_params
+from codesign.models.compression.ezcrop import collect_scores, ezcrop_ratio, prune_channels, rank_score, zone_step
+from codesign.models.nets.resnets import SmallResNet
+from codesign.models.compression.training import count_params
 
 torch.set_num_threads(1)
 
@@ -55,7 +55,7 @@ def test_pruning_keeps_model_runnable():
 
 
 def test_fast_ratio_equals_literal_recipe():
-    from codesign.models.ezcrop import ezcrop_ratio_reference
+    from codesign.models.compression.ezcrop import ezcrop_ratio_reference
 
     g = torch.Generator().manual_seed(0)
     for h, w in ((32, 32), (16, 16), (7, 9), (3, 3)):

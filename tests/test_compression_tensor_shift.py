@@ -5,10 +5,10 @@ import pytest
 import torch
 import torch.nn as nn
 
-from codesign.models.shift import ShiftConv, ShiftResNet, merge_shift_conv, prune_shifts, select_shifts, shift_convs
-from codesign.models.tensor_view import decompose_conv, decompose_model, reconstruct_kernel
-from codesign.models.resnets import SmallResNet
-from codesign.models.compress_utils import count_macs, count_params
+from codesign.models.compression.shift import ShiftConv, ShiftResNet, merge_shift_conv, prune_shifts, select_shifts, shift_convs
+from codesign.models.compression.tensor_view import decompose_conv, decompose_model, reconstruct_kernel
+from codesign.models.nets.resnets import SmallResNet
+from codesign.models.compression.training import count_macs, count_params
 
 torch.set_num_threads(1)
 

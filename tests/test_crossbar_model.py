@@ -9,8 +9,8 @@ import pytest
 
 from codesign.bench.crossbar_mvm import integer_reference
 from codesign.cam.adc import ADCSpec, adc_energy_pj
-from codesign.cam.crossbar import CrossbarError, CrossbarParams, TilePlan, mvm, plan_dense, program
-from codesign.cam.crossbar_cost import plan_cost
+from codesign.cam.crossbar.model import CrossbarError, CrossbarParams, TilePlan, mvm, plan_dense, program
+from codesign.cam.crossbar.cost import plan_cost
 from codesign.cam.technology import TechnologyError, load_technology
 
 TECH = load_technology("reram_1t1r")
@@ -116,7 +116,7 @@ def test_bad_params_and_tech(tmp_path, monkeypatch):
     raw = json.loads(TECH.path.read_text())
     del raw["params"]["dac_energy_pj"]
     (tmp_path / "bad2.json").write_text(json.dumps(raw))
-    from codesign.cam.crossbar_cost import action_energy_pj
+    from codesign.cam.crossbar.cost import action_energy_pj
     with pytest.raises(TechnologyError, match="dac_energy_pj"):
         action_energy_pj(load_technology("bad2"), CrossbarParams())
 

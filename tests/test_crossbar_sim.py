@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from codesign.cam.crossbar import CrossbarParams, mvm, program
+from codesign.cam.crossbar.model import CrossbarParams, mvm, program
 from codesign.sim.crossbar_mapping import conv_blocks, debut_factor_blocks, plan_blocks
 from codesign.sim.engine import Simulator
 from codesign.sim.executors.crossbar import crossbar_hw
@@ -49,7 +49,7 @@ def test_depthwise_utilization(spec):
 
 
 def test_functional_events_equal_analytic(spec):
-    from codesign.cam.crossbar_cost import plan_cost
+    from codesign.cam.crossbar.cost import plan_cost
     from codesign.sim.crossbar_mapping import layer_matrix, layer_plan
 
     layer = spec.layer("pw")

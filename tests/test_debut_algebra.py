@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from codesign.models.debut import (ChainError, DeButConv2d, DeButLinear, Factor, bipolar_test, chain_dense,
+from codesign.models.debut.layers import (ChainError, DeButConv2d, DeButLinear, Factor, bipolar_test, chain_dense,
                                    chain_is_dense, check_chain, factor_dense, factor_support)
 
 PAPER_FC1 = [[256, 400, 16, 25, 1], [256, 256, 2, 2, 16], [128, 256, 1, 2, 32], [128, 128, 2, 2, 32],

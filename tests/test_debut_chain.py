@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from codesign.models.debut import DeButLinear, bipolar_test, chain_is_dense, check_chain
-from codesign.models.debut_chain import NoChainError, generate_chains, smooth_size
+from codesign.models.debut.layers import DeButLinear, bipolar_test, chain_is_dense, check_chain
+from codesign.models.debut.chain import NoChainError, generate_chains, smooth_size
 
 
 def _check(res, out_size, in_size, budget, mode):

@@ -4,9 +4,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from codesign.models.debut_chain import generate_chain
-from codesign.models.debut_init import als_fit, random_thetas, relative_error
-from codesign.models.swap import lowrank_like, swap_layers
+from codesign.models.debut.chain import generate_chain
+from codesign.models.debut.initialization import als_fit, random_thetas, relative_error
+from codesign.models.debut.swap import lowrank_like, swap_layers
 
 
 def test_als_beats_random_and_decreases():
@@ -24,7 +24,7 @@ def test_als_beats_random_and_decreases():
 
 def test_als_recovers_realizable_target():
     chain = generate_chain(24, 36, shrink=1)
-    from codesign.models.debut import chain_dense
+    from codesign.models.debut.layers import chain_dense
     w = chain_dense(chain, random_thetas(chain, seed=5))
     _, hist = als_fit(w, chain, sweeps=10, seed=0)
     assert hist[-1] < 1e-5

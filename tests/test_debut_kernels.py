@@ -1,13 +1,13 @@
-"""Digital DeBut kernels (sim/debut_kernels.py): every path equals the float64 chain; all paths agree bit for bit."""
+"""Digital DeBut kernels (sim/executors/debut_kernels.py): every path equals the float64 chain; all paths agree bit for bit."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from codesign.models.debut import as_chain, chain_dense
-from codesign.models.debut_chain import generate_chain
-from codesign.sim import debut_kernels as K
+from codesign.models.debut.layers import as_chain, chain_dense
+from codesign.models.debut.chain import generate_chain
+from codesign.sim.executors import debut_kernels as K
 from codesign.sim.ops import im2col
 
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from codesign.models.debut import DeButConv2d, DeButLinear
-from codesign.models.debut_chain import generate_chain
-from codesign.models.debut_export import sequential_spec
+from codesign.models.debut.layers import DeButConv2d, DeButLinear
+from codesign.models.debut.chain import generate_chain
+from codesign.models.debut.export import sequential_spec
 from codesign.sim.format import FormatError, read_model, validate_model, write_model
 
 
@@ -93,7 +93,7 @@ def test_packed_mappings_use_fewer_tiles(spec_and_model):
 
 
 def test_fx_exporter_registry(tmp_path):
-    import codesign.models.debut_export  # noqa: F401  (registers DeBut in EXPORTERS)
+    import codesign.models.debut.export  # noqa: F401  (registers DeBut in EXPORTERS)
     from codesign.models.export import EXPORTERS, export_model
 
     assert DeButLinear in EXPORTERS and DeButConv2d in EXPORTERS

@@ -9,8 +9,8 @@ from torch import nn
 
 from _pecan_reference import pecan_conv, pecan_vectors
 from codesign.models.export import ExportError, export_model, model_to_layers
-from codesign.models.nets import NetConfig, build_digits_net, fold_batchnorm
-from codesign.models.pecan import calibrate, freeze_model
+from codesign.models.nets.digits import NetConfig, build_digits_net, fold_batchnorm
+from codesign.models.pecan.layers import calibrate, freeze_model
 from codesign.sim.format import FormatError, read_model
 
 torch.set_num_threads(1)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from _pecan_reference import pecan_conv, pecan_vectors
-from codesign.models.pecan import (PecanConv2d, PecanError, PecanLinear, calibrate, freeze_model,
+from codesign.models.pecan.layers import (PecanConv2d, PecanError, PecanLinear, calibrate, freeze_model,
                                    seed_prototypes, set_hard, set_temperature)
 
 torch.set_num_threads(1)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from codesign.models.data import DatasetError, load_digits_split, load_mnist_idx
-from codesign.models.nets import build_digits_net
+from codesign.models.data.digits import DatasetError, load_digits_split, load_mnist_idx
+from codesign.models.nets.digits import build_digits_net
 from codesign.models.train import TrainConfig, TrainingError, train_digits, train_model
 
 torch.set_num_threads(1)

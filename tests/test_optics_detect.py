@@ -6,7 +6,7 @@ import pytest
 from codesign.optics import TapDetector, TapLocalizer, load_dataset, load_scenario, save_dataset, simulate_dataset
 from codesign.optics.evaluate import scenario_variant, score_run
 
-SCEN = "scenarios/optics_default.toml"
+SCEN = "scenarios/optics/optics_default.toml"
 
 
 @pytest.fixture(scope="module")

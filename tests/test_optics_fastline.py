@@ -7,7 +7,7 @@ from codesign.optics import ChannelPlan, Edfa, Fiber, Line, LineState, Transmitt
 from codesign.optics.evaluate import scenario_variant
 from codesign.optics.fastline_kernel import db_inplace, exp_inplace, launch
 
-SCEN = "scenarios/optics_default.toml"
+SCEN = "scenarios/optics/optics_default.toml"
 
 
 def _random_state(line, n, rng, big=False):

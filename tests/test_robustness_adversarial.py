@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from codesign.models.adversarial import (
+from codesign.models.robustness.adversarial import (
     RobustTrainConfig,
     WeightAverager,
     frequency_regularizer,
@@ -14,7 +14,7 @@ from codesign.models.adversarial import (
     small_cnn,
     train_robust,
 )
-from codesign.models.attacks import AttackConfig, cw_linf, cw_margin_loss, pgd
+from codesign.models.robustness.attacks import AttackConfig, cw_linf, cw_margin_loss, pgd
 
 torch.set_num_threads(1)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from codesign.models.frequency import (
+from codesign.models.robustness.frequency import (
     FilteredModel,
     band_mask,
     high_pass,

@@ -3,9 +3,9 @@
 import numpy as np
 import torch
 
-from codesign.models.adversarial import refresh_bn, small_cnn
+from codesign.models.robustness.adversarial import refresh_bn, small_cnn
 from codesign.models.export import export_model
-from codesign.scenarios.robustness_experiments import ExperimentConfig, load_trained, run_train_eval
+from codesign.scenarios.robustness.table import ExperimentConfig, load_trained, run_train_eval
 from codesign.sim.format import read_model
 
 torch.set_num_threads(1)
@@ -51,8 +51,8 @@ def test_tiny_train_eval_writes_tables_and_models(tmp_path):
 
 
 def test_tiny_frequency_and_hardware_runs(tmp_path):
-    from codesign.scenarios.robust_frequency import run_frequency
-    from codesign.scenarios.robust_hardware import run_hardware
+    from codesign.scenarios.robustness.frequency import run_frequency
+    from codesign.scenarios.robustness.hardware import run_hardware
 
     cfg = ExperimentConfig(n_train=40, n_test=16, n_aa=0, epochs=1, width=4, train_steps=1, seeds=1)
     res = run_frequency(cfg, tmp_path, n_eval=8, pgd_steps=1, low_bands=(32, 8), high_bands=(0, 8), log=lambda *a: None)

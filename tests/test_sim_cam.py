@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from codesign.cam.arrays import CamArray, cells_per_value, encode_levels
+from codesign.cam.cam_array.array import CamArray, cells_per_value, encode_levels
 from codesign.cam.technology import TechnologyError, available_technologies, load_technology
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from codesign.cam.kernels import hamming_nearest, l1_nearest, lut_accumulate, pecan_dot_search, pecan_l1_search
+from codesign.cam.cam_array.kernels import hamming_nearest, l1_nearest
+from codesign.sim.executors.pecan_kernels import lut_accumulate, pecan_dot_search, pecan_l1_search
 
 
 def _brute_l1(Q, P):

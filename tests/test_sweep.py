@@ -14,7 +14,7 @@ import pytest
 
 from codesign.scenarios.scenario import ScenarioError, load_scenario
 from codesign.scenarios.sweeping import run_scenario_sweep, scenario_points
-from codesign.sim.pareto import pareto_front, pareto_mask
+from codesign.sim.sweep.pareto import pareto_front, pareto_mask
 from codesign.sim.sweep import ResultStore
 
 SCENARIO = """
@@ -146,8 +146,17 @@ def test_bad_scenarios_name_file_and_field(tmp_path, text, fragment):
 
 
 def test_missing_scenario_file_lists_shipped_ones(tmp_path):
-    with pytest.raises(ScenarioError, match="shipped scenarios: .*default.toml"):
+    with pytest.raises(FileNotFoundError, match="shipped scenarios: .*default, .*sweep_cam"):
         load_scenario(tmp_path / "nope.toml")
+
+
+def test_shipped_scenarios_by_name():
+    from codesign.scenarios.shipped import shipped_scenarios
+
+    names = shipped_scenarios()
+    assert {"default", "sweep_cam", "sweep_crossbar", "optics_default", "sweep_optics"} <= set(names)
+    assert load_scenario("sweep_cam").path == names["sweep_cam"]
+    assert load_scenario("sweep_cam.toml").sweep is not None
 
 
 def test_unknown_evaluator_is_a_clear_error(tmp_path):
@@ -158,7 +167,7 @@ def test_unknown_evaluator_is_a_clear_error(tmp_path):
 
 
 def test_functional_accuracy_is_cached_by_content(tmp_path, monkeypatch):
-    from codesign.scenarios import evaluators, runner
+    from codesign.scenarios import runner, sweep_evaluators as evaluators
     from codesign.sim.engine import Simulator
     from codesign.sim.format import write_model
     from codesign.sim.hardware import HardwareConfig

@@ -20,8 +20,8 @@ def register(subparsers):
     o = sub.add_parser("opm", help="OPM telemetry with random and burst gaps: completion error and tap detection")
     o.add_argument("-o", "--outdir", type=Path, default=Path("completion_opm"), help="output folder")
     o.add_argument("--quick", action="store_true", help="shorter data sets and fewer iterations (smoke test)")
-    o.add_argument("--scenario", type=Path, default=Path("scenarios/optics_default.toml"),
-                   help="optics scenario TOML (line, OPM, events)")
+    o.add_argument("--scenario", default=None,
+                   help="optics scenario TOML (line, OPM, events) or shipped name (default: optics_default)")
     o.add_argument("--seed", type=int, default=0, help="seed of the simulation and of the gaps")
     o.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     o.set_defaults(func=_opm)
@@ -34,7 +34,7 @@ def _progress(args) -> bool:
 
 def _images(args) -> int:
     from codesign.optics.completion import CompletionInputError
-    from codesign.scenarios.completion_demo import run_images
+    from codesign.scenarios.completion.images import run_images
 
     if args.size < 64:
         raise CompletionInputError("--size: expected at least 64 px (16 x 16 patches of >= 4 px)")
@@ -46,7 +46,7 @@ def _images(args) -> int:
 
 
 def _opm(args) -> int:
-    from codesign.scenarios.completion_opm import run_opm
+    from codesign.scenarios.completion.opm import run_opm
 
     run_opm(args.outdir, scenario=args.scenario, quick=args.quick, seed=args.seed, progress=_progress(args))
     print((Path(args.outdir) / "opm.md").read_text())

@@ -52,7 +52,7 @@ class CompressArgError(ValueError):
 
 
 def _cfg(args):
-    from codesign.scenarios.compression_experiments import CompressConfig
+    from codesign.scenarios.compression.table import CompressConfig
 
     kw = {"seed": args.seed, "cifar_dir": str(args.cifar_dir) if args.cifar_dir else None}
     if args.epochs is not None:
@@ -83,7 +83,7 @@ def _write(out: Path, name: str, obj, table: str) -> None:
 
 
 def _tensor_view(args) -> int:
-    from codesign.scenarios.compression_experiments import format_tv, tensor_view_variants
+    from codesign.scenarios.compression.table import format_tv, tensor_view_variants
 
     _setup()
     t0 = time.perf_counter()
@@ -96,7 +96,7 @@ def _tensor_view(args) -> int:
 
 
 def _ezcrop(args) -> int:
-    from codesign.scenarios.compression_experiments import ezcrop_experiment, format_ez
+    from codesign.scenarios.compression.table import ezcrop_experiment, format_ez
 
     try:
         ratios = tuple(float(r) for r in args.ratios.split(","))
@@ -116,8 +116,8 @@ def _ezcrop(args) -> int:
 
 
 def _hw(args) -> int:
-    from codesign.scenarios.compression_experiments import ezcrop_variant, tensor_view_variants
-    from codesign.scenarios.compression_hw import format_hw, hw_table
+    from codesign.scenarios.compression.table import ezcrop_variant, tensor_view_variants
+    from codesign.scenarios.compression.hardware import format_hw, hw_table
 
     _setup()
     t0 = time.perf_counter()

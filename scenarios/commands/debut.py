@@ -47,7 +47,7 @@ def _write_json(path: Path, obj) -> None:
 
 
 def _table(args: argparse.Namespace) -> int:
-    from codesign.scenarios.debut_experiments import format_table, rows_as_dicts, run_table
+    from codesign.scenarios.debut.table import format_table, rows_as_dicts, run_table
 
     rows, info = run_table(quick=args.quick, seeds=args.seeds)
     info.pop("models", None)
@@ -64,7 +64,7 @@ def _table(args: argparse.Namespace) -> int:
 
 
 def _chain(args: argparse.Namespace) -> int:
-    from codesign.models.debut_chain import generate_chains
+    from codesign.models.debut.chain import generate_chains
 
     res = generate_chains(args.out_size, args.in_size, budget=args.budget, shrink=args.shrink, mode=args.mode,
                           n=args.n, max_factors=args.max_factors, pad=args.pad)
@@ -79,7 +79,7 @@ def _chain(args: argparse.Namespace) -> int:
 
 
 def _hw(args: argparse.Namespace) -> int:
-    from codesign.scenarios.debut_hw import format_hw_table, run_hw
+    from codesign.scenarios.debut.hardware import format_hw_table, run_hw
 
     rows = run_hw(quick=args.quick, limit=args.limit, tech=args.tech, out_dir=args.out)
     print(format_hw_table(rows))

@@ -10,14 +10,15 @@ def register(subparsers):
     p = subparsers.add_parser("optics", help="optical line simulator, OPM data and tap detection")
     sub = p.add_subparsers(dest="optics_command", metavar="ACTION")
     s = sub.add_parser("simulate", help="simulate a scenario and write a labeled OPM data set (HDF5)")
-    s.add_argument("scenario", type=Path, help="scenario TOML file (e.g. scenarios/optics_default.toml)")
+    s.add_argument("scenario", nargs="?", default=None,
+                   help="scenario TOML file or shipped scenario name (default: optics_default)")
     s.add_argument("-o", "--output", type=Path, default=Path("optics_dataset.h5"), help="output HDF5 file")
     s.add_argument("--seed", type=int, default=0, help="random seed (the output is deterministic for a seed)")
     s.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     s.set_defaults(func=_simulate)
     e = sub.add_parser("evaluate", help="detection/false-alarm/localization sweeps: PNG plots + tables")
-    e.add_argument("scenario", type=Path, nargs="?", default=Path("scenarios/optics_default.toml"),
-                   help="base scenario TOML (line, OPM, drift)")
+    e.add_argument("scenario", nargs="?", default=None,
+                   help="base scenario TOML (line, OPM, drift) or shipped name (default: optics_default)")
     e.add_argument("-o", "--outdir", type=Path, default=Path("optics_eval"), help="output folder")
     e.add_argument("--quick", action="store_true", help="6 h runs instead of 24 h (for smoke tests)")
     e.add_argument("--seed", type=int, default=0, help="base random seed")
@@ -30,10 +31,16 @@ def _progress(args) -> bool:
     return not args.no_progress and sys.stderr.isatty()
 
 
+def _scenario(args) -> Path:
+    from codesign.scenarios.shipped import OPTICS_DEFAULT_NAME, resolve_scenario
+
+    return resolve_scenario(args.scenario, default=OPTICS_DEFAULT_NAME)
+
+
 def _simulate(args) -> int:
     from codesign.optics import save_dataset, simulate_dataset
 
-    ds = simulate_dataset(args.scenario, seed=args.seed, progress=_progress(args))
+    ds = simulate_dataset(_scenario(args), seed=args.seed, progress=_progress(args))
     save_dataset(ds, args.output)
     n_ev = len(ds.events)
     print(f"wrote {args.output}: {len(ds.monitor_names)} monitors x {ds.frequency_hz.size} channels x "
@@ -45,7 +52,7 @@ def _evaluate(args) -> int:
     from codesign.optics.evaluate import run_evaluation
     from codesign.optics.report import write_report
 
-    res = run_evaluation(args.scenario, quick=args.quick, seed=args.seed, progress=_progress(args))
+    res = run_evaluation(_scenario(args), quick=args.quick, seed=args.seed, progress=_progress(args))
     files = write_report(res, args.outdir)
     print((Path(args.outdir) / "evaluation.md").read_text())
     print("wrote " + ", ".join(str(f) for f in files))

@@ -52,7 +52,7 @@ class RobustArgError(ValueError):
 
 
 def _cfg(args: argparse.Namespace):
-    from codesign.scenarios.robustness_experiments import ExperimentConfig
+    from codesign.scenarios.robustness.table import ExperimentConfig
 
     over = dict(n_train=args.n_train, epochs=args.epochs, width=args.width, train_steps=args.train_steps,
                 seeds=getattr(args, "seeds", None), n_test=getattr(args, "n_test", None), n_aa=getattr(args, "n_aa", None))
@@ -73,11 +73,11 @@ def _floats(text: str, what: str) -> list[float]:
 
 
 def _train_eval(args: argparse.Namespace) -> int:
-    from codesign.scenarios.robustness_experiments import run_train_eval
+    from codesign.scenarios.robustness.table import run_train_eval
 
     cfg = _cfg(args)
     rows = run_train_eval(cfg, args.out)
-    from codesign.scenarios.robustness_experiments import format_markdown
+    from codesign.scenarios.robustness.table import format_markdown
 
     print(format_markdown(rows))
     print(f"wrote {args.out}/robust_table.md, robust_table.csv, robust_per_seed.csv, robust_accuracy.png, models/")
@@ -85,7 +85,7 @@ def _train_eval(args: argparse.Namespace) -> int:
 
 
 def _frequency(args: argparse.Namespace) -> int:
-    from codesign.scenarios.robust_frequency import format_freq_markdown, run_frequency
+    from codesign.scenarios.robustness.frequency import format_freq_markdown, run_frequency
 
     res = run_frequency(_cfg(args), args.out, n_eval=args.n_eval, pgd_steps=args.pgd_steps)
     print(format_freq_markdown(res["results"], res["spectra"], args.pgd_steps))
@@ -94,7 +94,7 @@ def _frequency(args: argparse.Namespace) -> int:
 
 
 def _hardware(args: argparse.Namespace) -> int:
-    from codesign.scenarios.robust_hardware import format_hw_markdown, run_hardware
+    from codesign.scenarios.robustness.hardware import format_hw_markdown, run_hardware
 
     noise = _floats(args.noise, "--noise")
     bits = [int(b) for b in _floats(args.adc_bits, "--adc-bits")]

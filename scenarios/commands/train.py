@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _train_one(variant: str, args: argparse.Namespace, path: Path) -> dict:
     import torch
 
-    from codesign.models.data import load_digits_split
+    from codesign.models.data.digits import load_digits_split
     from codesign.models.export import export_model
     from codesign.models.train import train_digits
 

@@ -1,7 +1,7 @@
 """``conv2d`` and ``linear`` on analog crossbars (target ``"crossbar"``).
 
 Weights are programmed once per executor (seeded noise: ``hw.crossbar.seed`` + crc32(layer name));
-``cost()`` comes from the tile plan alone (:mod:`codesign.cam.crossbar_cost`); ``forward()`` runs
+``cost()`` comes from the tile plan alone (:mod:`codesign.cam.crossbar.cost`); ``forward()`` runs
 the bit-serial, bit-sliced MVM kernels. Bias and the input/output scaling are digital. Inputs are
 treated as signed (one sign cycle), so analytic and functional event counts agree.
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from codesign.cam.crossbar import CrossbarParams, ProgrammedCrossbars, TilePlan, mvm, program
-from codesign.cam.crossbar_cost import EVENT_KEYS, action_energy_pj, plan_cost
+from codesign.cam.crossbar.model import CrossbarParams, ProgrammedCrossbars, TilePlan, mvm, program
+from codesign.cam.crossbar.cost import EVENT_KEYS, action_energy_pj, plan_cost
 from codesign.sim.accounting import register_action
 from codesign.sim.crossbar_mapping import layer_matrix, layer_plan
 from codesign.sim.executors import register

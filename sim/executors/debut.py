@@ -4,7 +4,7 @@ A DeBut layer is its chain of factors applied one after another (input side firs
 docs/debut.md): factor k maps q_k -> p_k with theta_k[a, r, s, t],
 F_k[b·r·t+i·t+d, b·s·t+j·t+d] = theta_k[b,i,j,d]. Padded chains: zero inputs appended, extra
 outputs dropped. Conv layers use im2col vectors in ci, kh, kw order. On the digital unit the chain
-runs in the Numba kernels of :mod:`codesign.sim.debut_kernels` (nonzeros only, float32).
+runs in the Numba kernels of :mod:`codesign.sim.executors.debut_kernels` (nonzeros only, float32).
 
 Crossbar mappings (``hw.crossbar.debut_mapping``, default ``"diagonal"``), per factor:
 
@@ -23,10 +23,10 @@ import zlib
 
 import numpy as np
 
-from codesign.cam.crossbar import mvm, program
-from codesign.cam.crossbar_cost import plan_cost
+from codesign.cam.crossbar.model import mvm, program
+from codesign.cam.crossbar.cost import plan_cost
 from codesign.sim.crossbar_mapping import debut_factor_blocks, plan_blocks
-from codesign.sim.debut_kernels import DeButTables
+from codesign.sim.executors.debut_kernels import DeButTables
 from codesign.sim.executors import register
 from codesign.sim.executors.base import LayerCost
 from codesign.sim.executors.crossbar import MAX_VECTORS, _CrossbarLayer
@@ -125,7 +125,7 @@ class _DeButCrossbar(_DeButMixin, _CrossbarLayer):
     def mapping(self) -> str:
         m = self.hw.crossbar.debut_mapping
         if m not in MAPPINGS:
-            from codesign.cam.crossbar import CrossbarError
+            from codesign.cam.crossbar.model import CrossbarError
             raise CrossbarError(f"hw.crossbar.debut_mapping = {m!r}; expected one of {MAPPINGS}")
         return m
 

@@ -8,12 +8,12 @@ import math
 
 import numpy as np
 
-from codesign.cam.fused import PecanTables
-from codesign.cam.kernels import lut_accumulate, pecan_dot_search, pecan_l1_search
+from codesign.sim.executors.pecan_kernels import PecanTables
+from codesign.sim.executors.pecan_kernels import lut_accumulate, pecan_dot_search, pecan_l1_search
 from codesign.sim.executors import register
 from codesign.sim.executors.base import Executor, LayerCost
 from codesign.sim.layer_schema import _pair, pecan_act_range
-from codesign.sim.mapping import map_pecan, positions_of
+from codesign.sim.cam_mapping import map_pecan, positions_of
 from codesign.sim.ops import im2col, lut_output, quantize
 
 

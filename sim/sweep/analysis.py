@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from codesign.sim.atomic import write_csv
-from codesign.sim.pareto import pareto_mask
+from codesign.sim.sweep.pareto import pareto_mask
 
 
 def feasible(rows: list[dict[str, Any]], constraints: dict[str, dict[str, float]]) -> list[dict[str, Any]]:

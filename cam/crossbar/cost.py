@@ -1,0 +1,96 @@
+"""Analytic cost of a :class:`~codesign.cam.crossbar.model.TilePlan`: events, latency, area (no data).
+
+Per input vector and tile with R rows used, O outputs (C = O x slices x 2 columns) and K input cycles:
+``dac.convert`` R·K, ``xbar.cell_read`` R·C·K, ``adc.convert`` A·K, ``sample_hold.hold`` A·K,
+``shift_add.op`` A·K, and ``accumulator.add`` O (merging the tile's partial outputs), where A = C
+ADC inputs, or C / 2 when the differential pair is subtracted in analog (``subtract_in_analog``;
+the current subtraction itself is charged nothing: our assumption, docs/crossbar.md).
+A cycle lasts max(crossbar read latency, ceil(A / ADCs per crossbar) x ADC conversion time);
+at most ``parallel_tiles`` crossbars run at once. Area: every tile is a resident crossbar with its
+DACs, ADC(s), sample-and-holds and one shift-and-add unit (weight-stationary).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from codesign.cam.adc import adc_area_um2, adc_energy_pj
+from codesign.cam.crossbar.model import CrossbarParams, TilePlan
+
+EVENT_KEYS = (("dac", "convert"), ("xbar", "cell_read"), ("adc", "convert"), ("sample_hold", "hold"),
+              ("shift_add", "op"), ("xbar_accum", "add"))
+
+
+@dataclass
+class PlanCost:
+    events: dict[tuple[str, str], float] = field(default_factory=dict)
+    latency_ns: float = 0.0
+    area_mm2: dict[str, float] = field(default_factory=dict)
+    tiles: int = 0
+    utilization: float = 0.0
+
+
+def action_energy_pj(tech: Any, p: CrossbarParams) -> dict[tuple[str, str], float]:
+    """Per-action energies (pJ) from a crossbar technology table at the configured resolutions.
+
+    A d-bit DAC drive is charged (2^d - 1) x the 1-bit drive (our assumption, docs/crossbar.md).
+    """
+    adc_bits = p.adc_bits or p.cost_bits_default
+    return {
+        ("dac", "convert"): tech.get("dac_energy_pj") * (2**p.dac_bits - 1),
+        ("xbar", "cell_read"): tech.get("xbar_read_energy_pj_per_cell"),
+        ("adc", "convert"): adc_energy_pj(tech, adc_bits),
+        ("sample_hold", "hold"): tech.get("sample_hold_energy_pj"),
+        ("shift_add", "op"): tech.get("shift_add_energy_pj"),
+        ("xbar_accum", "add"): tech.get("shift_add_energy_pj"),
+    }
+
+
+def tile_area_um2(tech: Any, p: CrossbarParams) -> dict[str, float]:
+    """Area of one crossbar tile with its periphery, by component (µm²)."""
+    adc_bits = p.adc_bits or p.cost_bits_default
+    n_adc = max(1, int(tech.get("adcs_per_xbar")))
+    return {
+        "xbar": p.rows * p.cols * tech.get("cell_area_um2"),
+        "dac": p.rows * tech.get("dac_area_um2") * (2**p.dac_bits - 1),
+        "adc": n_adc * adc_area_um2(tech, adc_bits),
+        "sample_hold": p.cols * p.adc_cols_per_slice // 2 * tech.get("sample_hold_area_um2"),  # one per ADC input
+        "shift_add": tech.get("shift_add_area_um2"),
+    }
+
+
+def plan_cost(plan: TilePlan, p: CrossbarParams, tech: Any, vectors: float = 1.0, signed: bool = True) -> PlanCost:
+    """Events, latency and area of ``vectors`` input vectors through ``plan`` (one inference)."""
+    k = p.cycles(signed)
+    S2 = 2 * p.cost_slices
+    SA = p.adc_cols_per_slice * p.cost_slices
+    ev = dict.fromkeys(EVENT_KEYS, 0.0)
+    n_adc = max(1, int(tech.get("adcs_per_xbar")))
+    t_read = tech.get("xbar_read_latency_ns")
+    t_adc = tech.get("adc_latency_ns")
+    t_cycle = 0.0
+    for t in plan.tiles:
+        r, o = t.shape
+        c, a = o * S2, o * SA
+        ev[("dac", "convert")] += r * k
+        ev[("xbar", "cell_read")] += r * c * k
+        ev[("adc", "convert")] += a * k
+        ev[("sample_hold", "hold")] += a * k
+        ev[("shift_add", "op")] += a * k
+        ev[("xbar_accum", "add")] += o
+        t_cycle = max(t_cycle, t_read, math.ceil(a / n_adc) * t_adc)
+    ev = {key: v * vectors for key, v in ev.items()}
+    rounds = math.ceil(len(plan.tiles) / p.parallel_tiles)
+    area = {name: v * len(plan.tiles) * 1e-6 for name, v in tile_area_um2(tech, p).items()}
+    return PlanCost(ev, vectors * rounds * k * t_cycle, area, len(plan.tiles), plan.utilization(p))
+
+
+def energy_pj(cost: PlanCost, tech: Any, p: CrossbarParams) -> dict[str, float]:
+    """Energy by component (pJ) of a :class:`PlanCost` (standalone use; the engine does its own)."""
+    table = action_energy_pj(tech, p)
+    out: dict[str, float] = {}
+    for key, n in cost.events.items():
+        out[key[0]] = out.get(key[0], 0.0) + n * table[key]
+    return out

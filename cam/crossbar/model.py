@@ -1,0 +1,415 @@
+"""Analog IMC crossbar model: tiles, bit-sliced differential weights, bit-serial inputs, column ADCs.
+
+Conventions (see docs/crossbar.md):
+
+* A logical weight matrix W [n_out, n_in] computes y = W x. Inputs drive crossbar rows (word lines),
+  outputs are read on columns. A :class:`TileSpec` places a dense sub-block W[out_idx][:, in_idx] on
+  one physical crossbar: its rows are ``in_idx``, its columns hold, for each output j, ``n_slices``
+  bit-slices x 2 polarities (positive / negative column of a differential pair):
+  column ``(j * n_slices + s) * 2 + p``.
+* Weights: per-output scale ``sw = max|W[o]| / (2^(wb-1)-1)``, integer codes q, magnitude split into
+  ``cell_bits`` slices (LSB first) -> conductance levels 0..L-1 (L = 2^cell_bits) on top of the G_min
+  offset ``g0 = (L-1) G_min / (G_max - G_min)``. Programming noise adds N(0, sigma (L-1)) levels per cell.
+* Inputs: per-vector scale, ``input_bits`` codes, fed bit-serially through ``dac_bits``-bit DACs
+  (LSB chunk first) plus one sign cycle for signed inputs; each cycle's column currents are converted
+  by the column ADC, then shift-added (cycle weight x slice weight x polarity) and accumulated.
+* ``bipolar_dac``: read voltages of either sign; a signed input is applied as its sign times
+  ``dac_bits - 1``-bit chunks of its magnitude (no sign cycle): 8-bit inputs on an 8-bit bipolar DAC
+  take one cycle.
+* ``subtract_in_analog``: the two columns of a differential pair are subtracted as currents before
+  the ADC (CrossSim's balanced core with ``subtract_current_in_xbar``): one conversion per output and
+  slice, signed ADC over +-(L-1) levels per row; otherwise each polarity column has its own
+  conversion and the subtraction is digital (ISAAC-style).
+* ``ideal``: float weights (one analog slice), analog inputs (one cycle), ideal ADC, no noise: the
+  result equals the float matmul to rounding. Costs always use the configured bits.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from codesign.cam.crossbar import kernels as K
+from codesign.cam.adc import ADCSpec
+
+
+class CrossbarError(ValueError):
+    """Bad crossbar parameters or a mapping that does not fit."""
+
+    user_error = True
+
+
+@dataclass(frozen=True)
+class CrossbarParams:
+    """Array geometry, precision and non-idealities. ``None`` bits = ideal (numerics only)."""
+
+    rows: int = 128
+    cols: int = 128
+    cell_bits: int = 2
+    weight_bits: int | None = 8
+    input_bits: int | None = 8
+    dac_bits: int = 1
+    adc_bits: int | None = 8
+    adc_range: float = 1.0
+    prog_noise_sigma: float = 0.0
+    g_min_us: float = 2.0
+    g_max_us: float = 20.0
+    parallel_tiles: int = 64
+    seed: int = 0
+    ideal: bool = False
+    cost_bits_default: int = 8
+    bipolar_dac: bool = False
+    subtract_in_analog: bool = False
+
+    def __post_init__(self) -> None:
+        for key in ("rows", "cols", "cell_bits", "dac_bits", "parallel_tiles"):
+            if int(getattr(self, key)) < 1:
+                raise CrossbarError(f"crossbar parameter {key}={getattr(self, key)}; expected >= 1")
+        for key in ("weight_bits", "input_bits", "adc_bits"):
+            v = getattr(self, key)
+            if v is not None and not 2 <= int(v) <= 24:
+                raise CrossbarError(f"crossbar parameter {key}={v}; expected None (ideal) or 2..24")
+        if self.prog_noise_sigma < 0 or not 0 < self.adc_range <= 1.0:
+            raise CrossbarError(f"crossbar: prog_noise_sigma={self.prog_noise_sigma} must be >= 0 and "
+                                f"adc_range={self.adc_range} in (0, 1]")
+        if self.bipolar_dac and self.dac_bits < 2:
+            raise CrossbarError(f"crossbar: bipolar_dac needs dac_bits >= 2 (sign + magnitude), got {self.dac_bits}")
+        if not 0 <= self.g_min_us < self.g_max_us:
+            raise CrossbarError(f"crossbar: expected 0 <= g_min_us < g_max_us, got {self.g_min_us}, {self.g_max_us}")
+
+    # numerics (None = ideal); the cost model uses the configured bits
+    @property
+    def nwb(self) -> int | None:
+        return None if self.ideal else self.weight_bits
+
+    @property
+    def nib(self) -> int | None:
+        return None if self.ideal else self.input_bits
+
+    @property
+    def nab(self) -> int | None:
+        return None if self.ideal else self.adc_bits
+
+    @property
+    def noise(self) -> float:
+        return 0.0 if self.ideal else float(self.prog_noise_sigma)
+
+    @property
+    def levels(self) -> int:
+        return 2**self.cell_bits
+
+    @property
+    def n_slices(self) -> int:
+        """Cells per weight polarity (bit-slices); 1 for float weights."""
+        if self.nwb is None:
+            return 1
+        return max(1, math.ceil((self.nwb - 1) / self.cell_bits))
+
+    @property
+    def cost_slices(self) -> int:
+        wb = self.weight_bits or self.cost_bits_default
+        return max(1, math.ceil((wb - 1) / self.cell_bits))
+
+    @property
+    def outs_per_tile(self) -> int:
+        return self.cols // (2 * self.cost_slices)
+
+    @property
+    def g0(self) -> float:
+        return (self.levels - 1) * self.g_min_us / (self.g_max_us - self.g_min_us)
+
+    @property
+    def chunk_bits(self) -> int:
+        """Input magnitude bits applied per cycle (a bipolar DAC spends one bit on the sign)."""
+        return self.dac_bits - 1 if self.bipolar_dac else self.dac_bits
+
+    @property
+    def adc_cols_per_slice(self) -> int:
+        """ADC conversions per output, slice and cycle: 1 with analog subtraction, else 2 polarities."""
+        return 1 if self.subtract_in_analog else 2
+
+    def cycles(self, signed: bool = True) -> int:
+        """Input cycles per vector (used by the cost model; configured bits)."""
+        b = self.input_bits or self.cost_bits_default
+        mag = b - 1 if signed else b
+        return math.ceil(mag / self.chunk_bits) + (1 if signed and not self.bipolar_dac else 0)
+
+    @classmethod
+    def from_tech(cls, tech: Any, **kw: Any) -> "CrossbarParams":
+        """Take G_min/G_max from a technology table; the rest from ``kw``."""
+        p = cls(g_min_us=float(tech.get("g_min_us")), g_max_us=float(tech.get("g_max_us")), **kw)
+        cmax = int(tech.get("cell_bits_max")) if "cell_bits_max" in getattr(tech, "params", {}) else 99
+        if p.cell_bits > cmax:
+            raise CrossbarError(f"{getattr(tech, 'path', tech)}: cell_bits={p.cell_bits} exceeds the technology's "
+                                f"cell_bits_max={cmax}")
+        return p
+
+
+@dataclass
+class TileSpec:
+    """One physical crossbar: logical input indices on its rows, logical outputs on its columns."""
+
+    in_idx: np.ndarray
+    out_idx: np.ndarray
+    useful_cells: int = -1  # structural weights on it (x slices x 2 counted by utilization); -1 = all
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(len(self.in_idx)), int(len(self.out_idx))
+
+
+@dataclass
+class TilePlan:
+    """A logical matrix [n_out, n_in] placed on crossbar tiles (any mapping strategy)."""
+
+    n_in: int
+    n_out: int
+    tiles: list[TileSpec]
+    strategy: str = "dense"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def check(self, p: CrossbarParams) -> None:
+        for t in self.tiles:
+            r, o = t.shape
+            if r > p.rows or o * 2 * p.cost_slices > p.cols:
+                raise CrossbarError(f"tile with {r} rows x {o} outputs does not fit a {p.rows}x{p.cols} crossbar "
+                                    f"({2 * p.cost_slices} columns per output)")
+
+    def utilization(self, p: CrossbarParams) -> float:
+        """Cells holding structural weights / cells of all allocated crossbars."""
+        used = sum((t.useful_cells if t.useful_cells >= 0 else t.shape[0] * t.shape[1]) for t in self.tiles)
+        return used * 2 * p.cost_slices / max(1, len(self.tiles) * p.rows * p.cols)
+
+
+def plan_dense(n_out: int, n_in: int, p: CrossbarParams, in_idx: np.ndarray | None = None,
+               out_idx: np.ndarray | None = None) -> list[TileSpec]:
+    """Tile a dense [n_out, n_in] matrix: row bands of ``rows`` inputs x column bands of outputs."""
+    in_idx = np.arange(n_in, dtype=np.int64) if in_idx is None else np.asarray(in_idx, np.int64)
+    out_idx = np.arange(n_out, dtype=np.int64) if out_idx is None else np.asarray(out_idx, np.int64)
+    opt = p.outs_per_tile
+    if opt < 1:
+        raise CrossbarError(f"a {p.cols}-column crossbar cannot hold one output ({2 * p.cost_slices} columns needed)")
+    return [TileSpec(in_idx[r:r + p.rows].copy(), out_idx[o:o + opt].copy())
+            for r in range(0, len(in_idx), p.rows) for o in range(0, len(out_idx), opt)]
+
+
+# ----------------------------------------------------------------------------- programming
+
+
+@dataclass
+class _ProgTile:
+    in_idx: np.ndarray
+    g: np.ndarray        # [rows_used, cols_used] conductance in levels (incl. g0 and noise)
+    col_out: np.ndarray  # global output index per column
+    col_w: np.ndarray    # +-2^(s*cell_bits) per column
+    adc: ADCSpec
+
+
+@dataclass
+class ProgrammedCrossbars:
+    """Weights written into conductances (one per tile), ready for :func:`mvm`."""
+
+    params: CrossbarParams
+    plan: TilePlan
+    w_scale: np.ndarray  # [n_out]
+    tiles: list[_ProgTile]
+    w_eff: np.ndarray | None  # [n_in, n_out] folded matrix (ideal ADC only: the tiles are linear)
+
+
+def program(plan: TilePlan, weight: np.ndarray, p: CrossbarParams, rng: np.random.Generator | None = None
+            ) -> ProgrammedCrossbars:
+    """Quantize, bit-slice and write ``weight`` [n_out, n_in] onto the plan's tiles (noise seeded)."""
+    w = np.asarray(weight, dtype=np.float64)
+    if w.shape != (plan.n_out, plan.n_in):
+        raise CrossbarError(f"weight shape {w.shape}; the plan expects ({plan.n_out}, {plan.n_in})")
+    rng = rng if rng is not None else np.random.default_rng(p.seed)
+    L1 = p.levels - 1
+    S = p.n_slices
+    wmax = np.abs(w).max(axis=1)
+    if p.nwb is None:
+        sw = np.where(wmax > 0, wmax / L1, 1.0)
+    else:
+        sw = np.where(wmax > 0, wmax / (2 ** (p.nwb - 1) - 1), 1.0)
+    out_tiles = []
+    for t in plan.tiles:
+        sub = w[np.ix_(t.out_idx, t.in_idx)].T / sw[t.out_idx]  # [R, O] in code units
+        R, O = sub.shape
+        lv = np.zeros((R, O, S, 2))
+        if p.nwb is None:
+            lv[:, :, 0, 0] = np.maximum(sub, 0)
+            lv[:, :, 0, 1] = np.maximum(-sub, 0)
+        else:
+            q = np.rint(sub).astype(np.int64)
+            for pol, mag in ((0, np.maximum(q, 0)), (1, np.maximum(-q, 0))):
+                for s in range(S):
+                    lv[:, :, s, pol] = (mag >> (s * p.cell_bits)) & L1
+        g = lv.reshape(R, O * S * 2) + p.g0
+        if p.noise > 0:
+            g = np.maximum(g + rng.normal(0.0, p.noise * L1, size=g.shape), 0.0)
+        if p.subtract_in_analog:  # one column current per pair: G+ - G- (G_min cancels without noise)
+            g = (g[:, 0::2] - g[:, 1::2]) if p.noise > 0 else (lv[..., 0] - lv[..., 1]).reshape(R, O * S)
+            col_out = np.repeat(t.out_idx.astype(np.int64), S)
+            col_w = np.tile(2.0 ** (p.cell_bits * np.arange(S)), O)
+        else:
+            col_out = np.repeat(t.out_idx.astype(np.int64), S * 2)
+            sl = np.tile(np.repeat(2.0 ** (p.cell_bits * np.arange(S)), 2), O)
+            col_w = sl * np.tile([1.0, -1.0], O * S)
+        out_tiles.append(_ProgTile(t.in_idx.astype(np.int64), np.ascontiguousarray(g), col_out, col_w, _adc_for(p, R)))
+    w_eff = None
+    if p.nab is None:  # linear tiles: fold slices, polarities and tiles into one matrix
+        w_eff = np.zeros((plan.n_in, plan.n_out))
+        for t in out_tiles:
+            np.add.at(w_eff, (t.in_idx[:, None], t.col_out[None, :]), t.g * t.col_w[None, :])
+    return ProgrammedCrossbars(p, plan, sw, out_tiles, w_eff)
+
+
+def _adc_for(p: CrossbarParams, rows_used: int) -> ADCSpec:
+    """Column ADC: full scale = largest possible column current (levels x DAC codes x rows) x adc_range."""
+    cell = p.levels - 1 if p.subtract_in_analog else p.levels - 1 + p.g0
+    if p.nib is None:
+        return ADCSpec(p.nab, rows_used * cell * p.adc_range, signed=True)
+    fs = rows_used * (2**p.chunk_bits - 1) * cell
+    integer = p.noise == 0 and p.nwb is not None and (p.subtract_in_analog or float(p.g0).is_integer())
+    return ADCSpec(p.nab, fs * p.adc_range, signed=p.subtract_in_analog or p.bipolar_dac, integer_currents=integer)
+
+
+def _cycle_weights(p: CrossbarParams, signed: bool) -> tuple[np.ndarray, int]:
+    if p.nib is None:
+        return np.ones(1), 1
+    mag = p.nib - 1 if signed else p.nib
+    k_mag = math.ceil(mag / p.chunk_bits)
+    w = [2.0 ** (k * p.chunk_bits) for k in range(k_mag)]
+    if signed and not p.bipolar_dac:
+        w.append(-(2.0 ** (p.nib - 1)))
+    return np.asarray(w), k_mag
+
+
+def _gemm_dtype(p: CrossbarParams, tile: _ProgTile) -> type:
+    """float32 for the current product where it loses nothing that matters: currents that are exact
+    integers below 2^24 (integer codes and levels), or noisy conductances (float32 rounding, ~6e-8
+    relative, is far below the programming noise); float64 otherwise (analog inputs, non-integer G_min)."""
+    if p.nib is None:
+        return np.float64
+    if p.noise > 0:
+        return np.float32
+    if tile.adc.integer_currents:
+        bound = len(tile.in_idx) * (2**p.chunk_bits - 1) * (p.levels - 1 + p.g0)
+        return np.float32 if bound < 2**24 else np.float64
+    return np.float64
+
+
+def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: int = 1024,
+        stats: dict[str, float] | None = None) -> np.ndarray:
+    """y = W x on the crossbars for a batch ``x`` [N, n_in]; returns [N, n_out] float64.
+
+    ``signed`` False: inputs are non-negative (after ReLU): no sign cycle, negatives clip to 0.
+    ``stats`` (optional dict) receives adc_conversions and adc_clipped counts.
+    """
+    p = prog.params
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    n = x.shape[0]
+    bits = 0 if p.nib is None else int(p.nib)
+    if prog.w_eff is not None and p.nib is None:
+        # linear tiles and analog inputs: the per-vector input scale cancels (x / s, then * s), so the
+        # whole crossbar is one product with the folded, output-scaled matrix
+        if getattr(prog, "_w_eff_scaled", None) is None:
+            prog._w_eff_scaled = np.ascontiguousarray(prog.w_eff * prog.w_scale[None, :])
+        if stats is not None:
+            stats["adc_conversions"] = stats.get("adc_conversions", 0) + n * sum(t.g.shape[1] for t in prog.tiles)
+            stats["adc_clipped"] = stats.get("adc_clipped", 0)
+        return x @ prog._w_eff_scaled
+    sx = np.empty(n)
+    counts = np.zeros(2, dtype=np.int64)
+    if prog.w_eff is not None:
+        xq = _scratch(prog, "xq", x.shape, np.float64)
+        K.quantize_inputs(x, bits, bool(signed), xq, sx)
+        acc = xq @ prog.w_eff
+        counts[0] += n * sum(t.g.shape[1] for t in prog.tiles) * len(_cycle_weights(p, signed)[0])
+    else:
+        acc = np.zeros((n, prog.plan.n_out))
+        cyc_w, k_mag = _cycle_weights(p, signed)
+        kt = len(cyc_w)
+        analog = p.nib is None
+        bands = _bands(prog)
+        dt = np.float64 if any(_gemm_dtype(p, t) is np.float64 for t in bands) else np.float32
+        # one input cycle whose DAC value is the input code itself (analog inputs, or codes that fit
+        # one DAC chunk): the codes feed the current product directly, no per-cycle planes
+        direct = analog or kt == 1
+        xq = _scratch(prog, "xq", x.shape, dt if direct else np.float64)
+        K.quantize_inputs(x, bits, bool(signed), xq, sx)
+        for t in bands:
+            lsb, lo, hi = t.adc.params()
+            g = t.g if dt is np.float64 else _as32(t)
+            rows_per_block = min(block, n) * (1 if direct else kt)
+            cur_buf = _scratch(prog, "cur", (rows_per_block, g.shape[1]), dt)
+            if direct:
+                xs = _rows_view(xq, t.in_idx)
+                for n0 in range(0, n, block):
+                    nb = min(block, n - n0)
+                    cur = np.matmul(xs[n0:n0 + nb], g, out=cur_buf[:nb])
+                    K.adc_accumulate(cur, n0, nb, 1, t.col_out, t.col_w, cyc_w, lsb, lo, hi, acc, counts)
+                continue
+            xb = _scratch(prog, "planes", (rows_per_block, len(t.in_idx)), dt)
+            for n0 in range(0, n, block):
+                nb = min(block, n - n0)
+                K.build_planes(xq, n0, nb, t.in_idx, bits, p.chunk_bits, k_mag, bool(signed), p.bipolar_dac,
+                               analog, xb)
+                cur = np.matmul(xb[: nb * kt], g, out=cur_buf[: nb * kt])
+                K.adc_accumulate(cur, n0, nb, kt, t.col_out, t.col_w, cyc_w, lsb, lo, hi, acc, counts)
+    if stats is not None:
+        stats["adc_conversions"] = stats.get("adc_conversions", 0) + int(counts[0])
+        stats["adc_clipped"] = stats.get("adc_clipped", 0) + int(counts[1])
+    acc *= sx[:, None]
+    acc *= prog.w_scale[None, :]
+    return acc
+
+
+def _scratch(prog: ProgrammedCrossbars, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """A work buffer kept on ``prog`` between calls (every element is overwritten before it is read).
+
+    Reusing it avoids fresh multi-MB allocations, which glibc serves by mmap and pays for in page
+    faults on every call. Consequence: one ProgrammedCrossbars must not run mvm() from two threads at once.
+    """
+    bufs = prog.__dict__.setdefault("_scratch", {})
+    key = (name, np.dtype(dtype).str)
+    buf = bufs.get(key)
+    size = int(np.prod(shape))
+    if buf is None or buf.size < size:
+        buf = bufs[key] = np.empty(size, dtype=dtype)
+    return buf[:size].reshape(shape)
+
+
+def _rows_view(xq: np.ndarray, in_idx: np.ndarray) -> np.ndarray:
+    """xq[:, in_idx]: a strided view when the indices are one contiguous run, else a gathered copy."""
+    if len(in_idx) and in_idx[-1] - in_idx[0] == len(in_idx) - 1 and np.all(np.diff(in_idx) == 1):
+        return xq[:, in_idx[0]:in_idx[-1] + 1]
+    return np.ascontiguousarray(xq[:, in_idx])
+
+
+def _as32(t: _ProgTile) -> np.ndarray:
+    """The band's conductances as float32 (converted once, kept on the band)."""
+    if getattr(t, "_g32", None) is None:
+        t._g32 = np.ascontiguousarray(t.g, dtype=np.float32)
+    return t._g32
+
+
+def _bands(prog: ProgrammedCrossbars) -> list[_ProgTile]:
+    """Tiles sharing the same rows (same inputs, same ADC) merged side by side: one plane build and
+    one current product per row band; numerically identical to tile-by-tile (columns are independent)."""
+    if getattr(prog, "_bands", None) is None:
+        groups: dict[tuple, list[_ProgTile]] = {}
+        for t in prog.tiles:
+            groups.setdefault((t.in_idx.tobytes(), t.adc), []).append(t)
+        prog._bands = [ts[0] if len(ts) == 1 else _ProgTile(
+            ts[0].in_idx, np.ascontiguousarray(np.concatenate([t.g for t in ts], axis=1)),
+            np.concatenate([t.col_out for t in ts]), np.concatenate([t.col_w for t in ts]), ts[0].adc)
+            for ts in groups.values()]
+    return prog._bands
+
+
+def with_ideal(p: CrossbarParams) -> CrossbarParams:
+    """Same geometry and cost bits, ideal numerics."""
+    return replace(p, ideal=True)

@@ -1,0 +1,1 @@
+"""Compression methods: kernel tensor view (PDP/DP/PD), shift-layer pruning, EZCrop."""

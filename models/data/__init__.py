@@ -1,0 +1,1 @@
+"""Data loaders: scikit-learn digits, generated shapes/CIFAR-style images (no downloads)."""

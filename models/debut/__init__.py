@@ -1,0 +1,1 @@
+"""DeBut: deformable butterfly factor chains, their generator, ALS initialization, layer swapping, export."""

@@ -1,0 +1,1 @@
+"""Reference networks: digits CNNs (baseline / PECAN), LeNets, ResNets."""

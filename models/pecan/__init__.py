@@ -1,0 +1,1 @@
+"""PECAN: product-quantized CAM layers (angle-based PECAN-A, distance-based PECAN-D)."""

@@ -1,0 +1,1 @@
+"""Robustness: adversarial training with frequency regularization / SAR, weight averaging, attacks, frequency analysis."""

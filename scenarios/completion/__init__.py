@@ -1,0 +1,1 @@
+"""Study: low-rank tensor completion on images and OPM telemetry."""

@@ -1,0 +1,1 @@
+"""Study: compression (kernel tensor view, shift pruning, EZCrop) and its hardware cost."""

@@ -1,0 +1,1 @@
+"""Study: DeBut on digits (accuracy table, runner variant, dense vs DeBut on crossbars)."""

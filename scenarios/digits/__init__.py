@@ -1,0 +1,1 @@
+"""Study: PECAN / baseline digits networks on CAM and digital hardware (the default scenario)."""

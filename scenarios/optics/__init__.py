@@ -1,0 +1,1 @@
+"""Study: optical line tap detection scenarios."""

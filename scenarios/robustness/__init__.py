@@ -1,0 +1,1 @@
+"""Study: adversarial robustness (train/eval table, frequency analysis, noisy crossbars)."""
