@@ -24,8 +24,8 @@ class TapDetector:
     (time constant of the slow drift-tracking baseline, samples; inf disables it), k_latch (the
     baseline freezes while a feature deviates by more than k_latch sigma), init_samples (samples
     averaged for the starting baseline; series start in normal operation), random_state, reanchor (re-anchor the
-    frozen baseline once an event has ended: a step back to within noise + accumulated drift; False: the old latch,
-    which can stay frozen after an event).
+    frozen baseline once an event has ended: a step back to within noise + accumulated drift; False: no
+    re-anchoring, so the baseline can stay frozen after an event).
     """
 
     def __init__(self, n_clusters=3, method="gmm", window=6, false_alarm=0.002, use_inline=False,
@@ -96,8 +96,3 @@ class TapDetector:
     def predict(self, ds) -> np.ndarray:
         """(T,) 1 = tap alarm, 0 = normal."""
         return (self.score_samples(ds) > self.threshold_).astype(int)
-
-    def feature_names(self) -> list[str]:
-        from .features import RX_FEATURES
-        n = list(RX_FEATURES)
-        return n + [f"dLoss_span{k}" for k in range(len(self.span_base_))] if self.use_inline else n

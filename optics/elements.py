@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .equipment import equipment
 from .nli import gn_eta, nli_power_w, tap_nli_factor
 from .spectrum import C_LIGHT, H_PLANCK, ChannelPlan, SpectralInfo, db2lin, dbm2w, lin2db
 
 N1_CORE = 1.468  # group index used for latency (GNPy FiberParams default)
+_LIB = equipment()  # element defaults: the library's default entries (data/optics/equipment.json)
+_FIBER, _EDFA, _ROADM = _LIB.default("Fiber"), _LIB.default("Edfa"), _LIB.default("Roadm")
 
 
 def _col(x, default=0.0):
@@ -46,18 +49,19 @@ class Transmitter:
 
 @dataclass
 class Fiber:
-    """Fiber span: attenuation, connectors, CD, PMD and GN-model NLI. Lengths in km."""
+    """Fiber span: attenuation, connectors, CD, PMD and GN-model NLI. Lengths in km. Defaults: the library's
+    default fiber type, without connectors."""
 
     uid: str
     length_km: float
-    loss_db_km: float = 0.2
+    loss_db_km: float = _FIBER["loss_db_km"]
     con_in_db: float = 0.0
     con_out_db: float = 0.0
     att_in_db: float = 0.0
-    dispersion_ps_nm_km: float = 16.7
-    effective_area_um2: float = 83.0
-    n2_m2_w: float = 2.6e-20
-    pmd_ps_sqrt_km: float = 0.04
+    dispersion_ps_nm_km: float = _FIBER["dispersion_ps_nm_km"]
+    effective_area_um2: float = _FIBER["effective_area_um2"]
+    n2_m2_w: float = _FIBER["n2_m2_w"]
+    pmd_ps_sqrt_km: float = _FIBER["pmd_ps_sqrt_km"]
     ref_wavelength_m: float = 1550e-9
     _eta: np.ndarray = field(default=None, repr=False)
     _eta_key: tuple = field(default=None, repr=False)
@@ -148,12 +152,13 @@ class Edfa:
 
     ASE referred to the input: P_ASE = h nu NF B (B = symbol rate), then signal+noise times G.
     Saturation: G_eff = min(G, p_max_dbm - P_in,total_dbm). Tilt in dB across the channel plan.
+    Defaults for NF and P_max: the library's default amplifier.
     """
 
     uid: str
     gain_db: float = 20.0
-    nf_db: float = 5.5
-    p_max_dbm: float = 23.0
+    nf_db: float = _EDFA["nf_db"]
+    p_max_dbm: float = _EDFA["p_max_dbm"]
     mode: str = "gain"
     target_pch_out_dbm: float = 0.0
     tilt_db: float = 0.0
@@ -200,11 +205,12 @@ class Voa:
 
 @dataclass
 class Roadm:
-    """ROADM express path: equalises each channel to ``target_pch_out_dbm``; add/drop OSNR (0.1 nm)."""
+    """ROADM express path: equalises each channel to ``target_pch_out_dbm``; add/drop OSNR (0.1 nm).
+    Defaults: the library's default ROADM."""
 
     uid: str
-    target_pch_out_dbm: float = -20.0
-    add_drop_osnr_db: float = 38.0
+    target_pch_out_dbm: float = _ROADM["target_pch_out_dbm"]
+    add_drop_osnr_db: float = _ROADM["add_drop_osnr_db"]
 
     def __call__(self, si: SpectralInfo) -> SpectralInfo:
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -18,8 +18,6 @@ import warnings
 import numpy as np
 from numba import njit
 
-RX_FEATURES = ("dP", "dOSNR", "dGSNR", "sdP", "dlogBER")
-
 
 def causal_mean(x: np.ndarray, window: int) -> np.ndarray:
     """Moving average over the last ``window`` samples along axis 0 (NaN-free input)."""

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .equipment import equipment
+
 
 def gnpy_example_dir() -> Path:
     import gnpy
@@ -27,8 +29,12 @@ def gain_mode_equipment(out_path) -> Path:
     return Path(out_path)
 
 
-def write_chain_topology(path, lengths_km, amp_variety="std_medium_gain", con_db=0.5, loss_db_km=0.2) -> Path:
-    """A point-to-point GNPy topology: Tx, then (Fiber, Edfa) per span, Rx; gains = span losses."""
+def write_chain_topology(path, lengths_km, amp_variety="std_medium_gain", con_db=None, loss_db_km=None) -> Path:
+    """A point-to-point GNPy topology: Tx, then (Fiber, Edfa) per span, Rx; gains = span losses. Connector
+    loss (dB, each end) and fiber loss (dB/km) default to the library's SSMF."""
+    ssmf = equipment().get("Fiber", "SSMF")
+    con_db = ssmf["con_in_db"] if con_db is None else con_db
+    loss_db_km = ssmf["loss_db_km"] if loss_db_km is None else loss_db_km
     els = [{"uid": "TxA", "type": "Transceiver"}]
     for i, L in enumerate(lengths_km):
         els.append({"uid": f"Span{i}", "type": "Fiber", "type_variety": "SSMF",

@@ -78,16 +78,6 @@ class Line:
             out.append((pending, m))  # receiver monitor
         return np.asarray(out, int).reshape(-1, 2)
 
-    def amp_span_index(self) -> np.ndarray:
-        """For each EDFA, index of the last span before it (-1 for a booster before any span)."""
-        out, k = [], -1
-        for e in self.elements:
-            if isinstance(e, Fiber):
-                k += 1
-            elif isinstance(e, Edfa):
-                out.append(k)
-        return np.asarray(out, int)
-
     def compiled(self):
         """The line's :class:`~codesign.optics.fastline.CompiledLine` (rebuilt when an element changes)."""
         from .fastline import CompiledLine

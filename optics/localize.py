@@ -45,10 +45,6 @@ class TapLocalizer:
         self.span_length_km_ = np.asarray(ds.span_length_km, float)
         return self
 
-    def span_loss_change_db(self, ds) -> np.ndarray:
-        """(T, n_spans) smoothed span-loss change vs. baseline (dB); ~ the tap insertion loss."""
-        return self._deltas(ds)[0]
-
     def predict(self, ds) -> np.ndarray:
         """(T,) index of the span with an abnormal loss increase (-1: none)."""
         dl, _ = self._deltas(ds)

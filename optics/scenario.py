@@ -1,16 +1,20 @@
 """Scenario files (TOML): line, OPM, drift and events. Parsed with :mod:`tomllib`.
 
-Every field is checked; a bad value raises :class:`OpticsInputError` naming the file and field.
-See ``scenarios/optics/optics_default.toml`` for all fields with units.
+The line names its equipment by type from the library (``fiber``, ``amplifier``, ``transceiver``; library
+defaults when absent) and may override single values; ``[opm]`` and ``[drift]`` default to
+``data/optics/opm.json``. Every field is checked; a bad value raises :class:`OpticsInputError` naming the file
+and field. Fields and units: docs/optics.md ("Scenario files").
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .elements import Edfa, Fiber, Transmitter
+from .equipment import drift_figures, equipment, opm_figures
 from .errors import OpticsFileNotFound, OpticsInputError
 from .line import Line
 from .receiver import FORMATS, Receiver
@@ -53,11 +57,23 @@ def _get(d, key, src, path, default=None, kind=float, lo=None, hi=None, required
     return v
 
 
+def _equipment(d: dict, key: str, kind: str, src: str):
+    """The library entry named by ``line.<key>`` (the library default when absent)."""
+    name = d.get(key)
+    if name is not None and not isinstance(name, str):
+        raise OpticsInputError(src, f"line.{key}", f"expected a type name (string), got {name!r}")
+    return equipment().get(kind, name, src, f"line.{key}")
+
+
 def _build_line(d: dict, src: str, base: Path) -> Line:
     if "topology" in d:
         topo = base / d["topology"]
         eq = base / d["equipment"] if "equipment" in d else None
         return load_gnpy_line(topo, eq)
+    fib = _equipment(d, "fiber", "Fiber", src)
+    amp = _equipment(d, "amplifier", "Edfa", src)
+    trx = _equipment(d, "transceiver", "Transceiver", src)
+    grid = equipment().default("SI")
     n = _get(d, "n_spans", src, "line", required=True, kind=int, lo=1, hi=200)
     lengths = d.get("span_length_km", 80.0)
     lengths = lengths if isinstance(lengths, list) else [lengths] * n
@@ -69,26 +85,30 @@ def _build_line(d: dict, src: str, base: Path) -> Line:
     mode = d.get("amp_mode", "gain")
     if mode not in ("gain", "power"):
         raise OpticsInputError(src, "line.amp_mode", f"expected 'gain' or 'power', got {mode!r}")
-    mod = d.get("modulation", "DP-QPSK")
+    mod = d.get("modulation", trx["modulation"])
     if mod not in FORMATS:
-        raise OpticsInputError(src, "line.modulation", f"expected one of {FORMATS}, got {mod!r}")
+        field_ = "line.modulation" if "modulation" in d else "line.transceiver"
+        raise OpticsInputError(src, field_, f"modulation expected one of {FORMATS}, got {mod!r}")
     g = lambda k, df, **kw: _get(d, k, src, "line", df, **kw)  # noqa: E731
     nch = g("n_channels", 40, kind=int, lo=1, hi=200)
-    spacing = g("spacing_ghz", 50.0, lo=1.0) * 1e9
-    f0 = g("f_min_thz", 191.35, lo=150, hi=250) * 1e12
-    power = g("launch_power_dbm", 0.0, lo=-30, hi=20)
-    plan = ChannelPlan.grid(f0, f0 + spacing * (nch - 1), spacing, baud_rate_hz=g("baud_gbd", 32.0, lo=1) * 1e9,
-                            power_dbm=power, tx_osnr_db=g("tx_osnr_db", 40.0))
+    spacing = g("spacing_ghz", grid["spacing_ghz"], lo=1.0) * 1e9
+    f0 = g("f_min_thz", grid["f_min_thz"], lo=150, hi=250) * 1e12
+    power = g("launch_power_dbm", grid["power_dbm"], lo=-30, hi=20)
+    plan = ChannelPlan.grid(f0, f0 + spacing * (nch - 1), spacing,
+                            baud_rate_hz=g("baud_gbd", trx["baud_rate_gbd"], lo=1) * 1e9, roll_off=trx["roll_off"],
+                            power_dbm=power, tx_osnr_db=g("tx_osnr_db", trx["tx_osnr_db"]))
+    fiber_kw = dict(loss_db_km=g("loss_db_km", fib["loss_db_km"], lo=0),
+                    con_in_db=g("con_in_db", fib["con_in_db"], lo=0),
+                    con_out_db=g("con_out_db", fib["con_out_db"], lo=0),
+                    dispersion_ps_nm_km=g("dispersion_ps_nm_km", fib["dispersion_ps_nm_km"]),
+                    effective_area_um2=g("effective_area_um2", fib["effective_area_um2"], lo=1),
+                    n2_m2_w=fib["n2_m2_w"], pmd_ps_sqrt_km=g("pmd_ps_sqrt_km", fib["pmd_ps_sqrt_km"], lo=0))
+    amp_kw = dict(nf_db=g("amp_nf_db", amp["nf_db"], lo=3.0), p_max_dbm=g("amp_p_max_dbm", amp["p_max_dbm"]),
+                  mode=mode, target_pch_out_dbm=power, tilt_db=g("amp_tilt_db", 0.0))
     elems = []
     for i, length in enumerate(lengths):
-        f = Fiber(f"span{i}", float(length), loss_db_km=g("loss_db_km", 0.2, lo=0),
-                  con_in_db=g("con_in_db", 0.5, lo=0), con_out_db=g("con_out_db", 0.5, lo=0),
-                  dispersion_ps_nm_km=g("dispersion_ps_nm_km", 16.7),
-                  effective_area_um2=g("effective_area_um2", 83.0, lo=1),
-                  pmd_ps_sqrt_km=g("pmd_ps_sqrt_km", 0.04, lo=0))
-        elems += [f, Edfa(f"amp{i}", gain_db=f.loss_db, nf_db=g("amp_nf_db", 5.5, lo=3.0),
-                          p_max_dbm=g("amp_p_max_dbm", 23.0), mode=mode, target_pch_out_dbm=power,
-                          tilt_db=g("amp_tilt_db", 0.0))]
+        f = Fiber(f"span{i}", float(length), **fiber_kw)
+        elems += [f, Edfa(f"amp{i}", gain_db=f.loss_db, **amp_kw)]
     return Line(Transmitter(plan), elems, Receiver(modulation=mod), name=d.get("name", "line"))
 
 
@@ -104,7 +124,6 @@ def _event(e: dict, i: int, src: str, n_spans: int, duration: float) -> dict:
            "position_km": _get(e, "position_km", src, path, None, lo=0)}
     if "splitter_ratio" in e:
         r = _get(e, "splitter_ratio", src, path, lo=0.0, hi=0.99)
-        import math
         out["loss_db"] = -10 * math.log10(1 - r) + _get(e, "excess_loss_db", src, path, 0.0, lo=0)
     if t in ("tap", "bend", "connector") and not 0 < out["loss_db"] <= 30:
         raise OpticsInputError(src, f"{path}.loss_db", f"must be in (0, 30] dB, got {out['loss_db']}")
@@ -134,17 +153,15 @@ def load_scenario(path_or_dict, source: str | None = None) -> Scenario:
     tm = raw["time"]
     time = {"duration_s": _get(tm, "duration_s", src, "time", required=True, lo=1),
             "sample_period_s": _get(tm, "sample_period_s", src, "time", 10.0, lo=1e-3)}
-    o = raw.get("opm", {})
-    opm = {k: _get(o, k, src, "opm", dv, lo=0) for k, dv in
-           (("power_noise_db", 0.1), ("osnr_noise_db", 0.3), ("gsnr_noise_db", 0.1),
-            ("abs_accuracy_db", 0.5), ("rel_accuracy_db", 0.6), ("osnr_accuracy_db", 0.6),
-            ("resolution_db", 0.01), ("averaging", 1), ("min_power_dbm", -40.0))}
-    opm["min_power_dbm"] = _get(o, "min_power_dbm", src, "opm", -40.0)
+    o, lib = raw.get("opm", {}), opm_figures()
+    opm = {k: _get(o, k, src, "opm", lib[k], lo=0) for k in
+           ("power_noise_db", "osnr_noise_db", "gsnr_noise_db", "abs_accuracy_db", "rel_accuracy_db",
+            "osnr_accuracy_db", "resolution_db")}
+    opm["averaging"] = _get(o, "averaging", src, "opm", 1.0, lo=0)
+    opm["min_power_dbm"] = _get(o, "min_power_dbm", src, "opm", lib["min_power_dbm"])
     opm["calibration_seed"] = _get(o, "calibration_seed", src, "opm", 0, kind=int, lo=0)
     dr = raw.get("drift", {})
-    drift = {k: _get(dr, k, src, "drift", dv, lo=0) for k, dv in
-             (("span_loss_db_per_sqrt_h", 0.02), ("tx_power_db_per_sqrt_h", 0.02),
-              ("max_drift_db", 0.1), ("amp_gain_noise_db", 0.01), ("step_s", 60.0))}
+    drift = {k: _get(dr, k, src, "drift", dv, lo=0) for k, dv in drift_figures().items()}
     n_spans = len(line.spans)
     ev = [_event(e, i, src, n_spans, time["duration_s"]) for i, e in enumerate(raw.get("events", []))]
     re_ = raw.get("random_events", {})

@@ -10,9 +10,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .equipment import equipment
+
 H_PLANCK = 6.62607015e-34  # J s (SI exact)
 C_LIGHT = 299792458.0  # m/s (SI exact)
 REF_BW_HZ = 12.5e9  # 0.1 nm at 1550 nm, the OSNR reference bandwidth
+
+_TRX, _SI = equipment().default("Transceiver"), equipment().default("SI")  # defaults: data/optics/equipment.json
 
 
 def db2lin(x):
@@ -31,24 +35,22 @@ def dbm2w(p_dbm):
     return db2lin(p_dbm) * 1e-3
 
 
-def w2dbm(p_w):
-    """W -> dBm."""
-    return lin2db(np.asarray(p_w) * 1e3)
-
-
 @dataclass
 class ChannelPlan:
-    """WDM grid: centre frequencies (Hz), symbol rate (Hz), roll-off, launch power per channel (dBm)."""
+    """WDM grid: centre frequencies (Hz), symbol rate (Hz), roll-off, launch power per channel (dBm).
+    Defaults: the library's default transceiver mode and spectral grid (``SI``)."""
 
     frequency_hz: np.ndarray
-    baud_rate_hz: float = 32e9
-    roll_off: float = 0.15
-    power_dbm: float = 0.0
-    tx_osnr_db: float = 40.0
+    baud_rate_hz: float = _TRX["baud_rate_gbd"] * 1e9
+    roll_off: float = _TRX["roll_off"]
+    power_dbm: float = _SI["power_dbm"]
+    tx_osnr_db: float = _TRX["tx_osnr_db"]
 
     @classmethod
-    def grid(cls, f_min_hz=191.35e12, f_max_hz=195.1e12, spacing_hz=50e9, **kw) -> "ChannelPlan":
-        """Regular grid including both ends (GNPy's SI convention: 191.35-195.1 THz at 50 GHz = 76 ch)."""
+    def grid(cls, f_min_hz=_SI["f_min_thz"] * 1e12, f_max_hz=_SI["f_max_thz"] * 1e12,
+             spacing_hz=_SI["spacing_ghz"] * 1e9, **kw) -> "ChannelPlan":
+        """Regular grid including both ends (GNPy's SI convention: both ends count, 191.35-195.1 THz at
+        50 GHz = 76 channels)."""
         n = int(np.floor((f_max_hz - f_min_hz) / spacing_hz + 1e-9)) + 1
         return cls(frequency_hz=f_min_hz + spacing_hz * np.arange(n), **kw)
 

@@ -2,7 +2,9 @@
 
 Graph convention: each node is a uid with attributes ``type`` (Transceiver, Fiber, Edfa, Roadm,
 Voa, Fused) and ``params``/``operational`` dicts in GNPy's JSON vocabulary (length in km,
-loss_coef dB/km, con_in/con_out dB, gain_target dB, ...). Errors name file and field.
+loss_coef dB/km, con_in/con_out dB, gain_target dB, ...). What the GNPy equipment JSON does not give
+comes from the default entries of our equipment library (data/optics/equipment.json).
+Errors name file and field.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from pathlib import Path
 import networkx as nx
 
 from .elements import Edfa, Fiber, Roadm, Transmitter, Voa
+from .equipment import equipment
 from .errors import OpticsFileNotFound, OpticsInputError
 from .line import Line
 from .receiver import Receiver
 from .spectrum import ChannelPlan
 
 KNOWN_TYPES = ("Transceiver", "Fiber", "Edfa", "Roadm", "Voa", "Fused")
-DEFAULT_FIBER = {"dispersion": 1.67e-05, "effective_area": 83e-12, "pmd_coef": 1.265e-15}
 
 
 def _num(src, field, value, positive=False, nonneg=False):
@@ -44,13 +46,18 @@ def _read_json(path) -> dict:
         raise OpticsInputError(p, "<json>", f"not valid JSON ({exc})") from None
 
 
-def plan_from_equipment(eqpt: dict | None, src="<equipment>") -> ChannelPlan:
-    """Channel plan from the equipment's ``SI`` entry (GNPy defaults when absent)."""
+def plan_from_equipment(eqpt: dict | None) -> ChannelPlan:
+    """Channel plan from the GNPy equipment's ``SI`` entry (library grid and transceiver mode where absent)."""
     si = (eqpt or {}).get("SI", [{}])[0]
-    return ChannelPlan.grid(f_min_hz=si.get("f_min", 191.35e12), f_max_hz=si.get("f_max", 195.1e12),
-                            spacing_hz=si.get("spacing", 50e9), baud_rate_hz=si.get("baud_rate", 32e9),
-                            roll_off=si.get("roll_off", 0.15), power_dbm=si.get("power_dbm", 0.0),
-                            tx_osnr_db=si.get("tx_osnr", 40.0))
+    lib = equipment()
+    grid, trx = lib.default("SI"), lib.default("Transceiver")
+    return ChannelPlan.grid(f_min_hz=si.get("f_min", grid["f_min_thz"] * 1e12),
+                            f_max_hz=si.get("f_max", grid["f_max_thz"] * 1e12),
+                            spacing_hz=si.get("spacing", grid["spacing_ghz"] * 1e9),
+                            baud_rate_hz=si.get("baud_rate", trx["baud_rate_gbd"] * 1e9),
+                            roll_off=si.get("roll_off", trx["roll_off"]),
+                            power_dbm=si.get("power_dbm", grid["power_dbm"]),
+                            tx_osnr_db=si.get("tx_osnr", trx["tx_osnr_db"]))
 
 
 def _fiber(uid, node, eqpt, src) -> Fiber:
@@ -63,20 +70,22 @@ def _fiber(uid, node, eqpt, src) -> Fiber:
     length = _num(src, f"elements[{uid}].params.length", p["length"], positive=True)
     if p.get("length_units", "km") in ("m", "meter", "meters"):
         length /= 1e3
-    fib = dict(DEFAULT_FIBER)
+    fib = {}
     for f in (eqpt or {}).get("Fiber", []):
         if f.get("type_variety") == node.get("type_variety"):
             fib.update(f)
+    lib = equipment().default("Fiber")  # where neither the element nor the GNPy equipment gives a value
+    disp = float(fib["dispersion"]) * 1e6 if "dispersion" in fib else lib["dispersion_ps_nm_km"]  # s/m^2 -> ps/(nm km)
+    area = float(fib["effective_area"]) * 1e12 if "effective_area" in fib else lib["effective_area_um2"]
+    pmd = p.get("pmd_coef", fib.get("pmd_coef"))
+    pmd = float(pmd) * 1e12 * 1e3 ** 0.5 if pmd is not None else lib["pmd_ps_sqrt_km"]  # s/sqrt(m) -> ps/sqrt(km)
     span = ((eqpt or {}).get("Span") or [{}])[0]
-    pmd = p.get("pmd_coef", fib["pmd_coef"])
     return Fiber(uid=uid, length_km=length,
                  loss_db_km=_num(src, f"elements[{uid}].params.loss_coef", p["loss_coef"], nonneg=True),
                  con_in_db=_num(src, f"elements[{uid}].params.con_in", p.get("con_in", span.get("con_in", 0)), nonneg=True),
                  con_out_db=_num(src, f"elements[{uid}].params.con_out", p.get("con_out", span.get("con_out", 0)), nonneg=True),
                  att_in_db=_num(src, f"elements[{uid}].params.att_in", p.get("att_in", 0), nonneg=True),
-                 dispersion_ps_nm_km=float(fib["dispersion"]) * 1e6,
-                 effective_area_um2=float(fib["effective_area"]) * 1e12,
-                 pmd_ps_sqrt_km=float(pmd) * 1e12 * 1e3 ** 0.5)
+                 dispersion_ps_nm_km=disp, effective_area_um2=area, pmd_ps_sqrt_km=pmd)
 
 
 def _edfa(uid, node, eqpt, src, prev_loss_db) -> Edfa:
@@ -88,19 +97,21 @@ def _edfa(uid, node, eqpt, src, prev_loss_db) -> Edfa:
             spec = a
     if variety is not None and eqpt is not None and spec is None:
         raise OpticsInputError(src, f"elements[{uid}].type_variety", f"amplifier {variety!r} not in equipment")
-    spec = spec or {"type_def": "fixed_gain", "nf0": 5.5, "p_max": 23}
+    lib = equipment().default("Edfa")  # no GNPy amplifier named: the library's default amplifier
+    spec = spec or {"type_def": "fixed_gain", "nf0": lib["nf_db"], "p_max": lib["p_max_dbm"]}
     gain = op.get("gain_target")
     gain = prev_loss_db if gain is None else _num(src, f"elements[{uid}].operational.gain_target", gain)
-    nf_model, nf = None, 5.5
+    nf_model, nf = None, lib["nf_db"]
     if spec.get("type_def") == "variable_gain":
         nf_model = dict(gain_min_db=spec["gain_min"], gain_max_db=spec["gain_flatmax"],
                         nf_min_db=spec["nf_min"], nf_max_db=spec["nf_max"])
     elif spec.get("type_def") == "fixed_gain":
-        nf = spec.get("nf0", 5.5)
+        nf = spec.get("nf0", lib["nf_db"])
     else:
         raise OpticsInputError(src, f"elements[{uid}].type_variety",
                                f"amplifier model {spec.get('type_def')!r} not supported (variable_gain, fixed_gain)")
-    return Edfa(uid=uid, gain_db=float(gain), nf_db=nf, nf_model=nf_model, p_max_dbm=spec.get("p_max", 23),
+    return Edfa(uid=uid, gain_db=float(gain), nf_db=nf, nf_model=nf_model,
+                p_max_dbm=spec.get("p_max", lib["p_max_dbm"]),
                 tilt_db=float(op.get("tilt_target", 0) or 0), out_voa_db=float(op.get("out_voa", 0) or 0),
                 mode=op.get("mode", "gain"),
                 target_pch_out_dbm=float(op.get("target_pch_out_dbm", 0.0)))
@@ -140,15 +151,16 @@ def line_from_graph(g: nx.DiGraph, eqpt: dict | None = None, source: str | None 
         elif t == "Roadm":
             r = ((eqpt or {}).get("Roadm") or [{}])[0]
             p = d.get("params") or {}
-            elems.append(Roadm(uid, p.get("target_pch_out_db", r.get("target_pch_out_db", -20)),
-                               r.get("add_drop_osnr", 38)))
+            lib = equipment().default("Roadm")
+            elems.append(Roadm(uid, p.get("target_pch_out_db", r.get("target_pch_out_db", lib["target_pch_out_dbm"])),
+                               r.get("add_drop_osnr", lib["add_drop_osnr_db"])))
         elif t in ("Voa", "Fused"):
             p = d.get("params") or {}
             elems.append(Voa(uid, _num(src, f"elements[{uid}].params.loss", p.get("loss", 0), nonneg=True)))
         elif t == "Transceiver":
             raise OpticsInputError(src, f"elements[{uid}]", "transceiver in the middle of the path")
     extra = tuple(e.add_drop_osnr_db for e in elems if isinstance(e, Roadm))
-    return Line(Transmitter(plan_from_equipment(eqpt, src)), elems,
+    return Line(Transmitter(plan_from_equipment(eqpt)), elems,
                 Receiver(modulation=modulation, extra_osnr_db=extra), name=f"{source}->{destination}")
 
 
