@@ -3,7 +3,7 @@
 The line names its equipment by type from the library (``fiber``, ``amplifier``, ``transceiver``; library
 defaults when absent) and may override single values; ``[opm]`` and ``[drift]`` default to
 ``data/optics/opm.json``. Every field is checked; a bad value raises :class:`OpticsInputError` naming the file
-and field. Fields and units: docs/optics.md ("Scenario files").
+and field. Fields and units: docs/optics.md ("Equipment library and scenario files").
 """
 
 from __future__ import annotations
