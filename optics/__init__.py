@@ -3,7 +3,8 @@ clustering-based tap (eavesdrop) detection and in-line localization. See docs/op
 
 from .elements import Edfa, Fiber, Roadm, Transmitter, Voa
 from .errors import OpticsFileNotFound, OpticsInputError
-from .line import Line, LineState
+from .line import Line
+from .state import LineState
 from .receiver import Receiver, ber_from_snr, q_db_from_ber
 from .spectrum import ChannelPlan, SpectralInfo
 from .topology import line_from_graph, load_gnpy_line

@@ -23,6 +23,7 @@ from .elements import Edfa, Fiber, Voa, variable_gain_nf_params
 from .fastline_kernel import launch, propagate
 from .nli import effective_length_m
 from .spectrum import H_PLANCK, REF_BW_HZ, db2lin, dbm2w
+from .state import LineState
 
 OP_FIBER, OP_EDFA, OP_VOA = 0, 1, 2
 CHUNK = 1024  # samples per kernel call
@@ -182,7 +183,6 @@ def _nominal_pump_correction(line, c):
     rho0_k = sum_j w_j (P_tot^2 - P_sig^2) / sum_j w_j P_sig^2. Per sample the kernel scales kap1 by
     rho_k[s] / rho0_k (exact for a flat change of the noise-to-signal ratio; per-channel signal changes
     enter exactly through the signal term)."""
-    from .line import LineState
 
     ref = line.evaluate_reference(LineState(1), record_span_inputs=True)
     taps = ref["span_inputs"]

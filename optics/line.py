@@ -13,18 +13,7 @@ import numpy as np
 from .elements import Edfa, Fiber, Roadm, Transmitter, Voa
 from .receiver import Receiver
 from .spectrum import REF_BW_HZ, ChannelPlan, db2lin, lin2db
-
-
-@dataclass
-class LineState:
-    """Per-sample perturbations (S samples). Shapes: (S, C) per channel, (S, n_spans), (S, n_amps)."""
-
-    n_samples: int
-    tx_power_offset_db: np.ndarray | None = None
-    channel_on: np.ndarray | None = None
-    span_extra_loss_db: np.ndarray | None = None
-    tap_position_km: np.ndarray | None = None
-    amp_gain_offset_db: np.ndarray | None = None
+from .state import LineState
 
 
 @dataclass

@@ -12,7 +12,7 @@ import simpy
 from tqdm.auto import tqdm
 
 from .dataset import OpmDataset
-from .line import LineState
+from .state import LineState
 from .monitor import measure
 from .scenario import EVENT_TYPES, LABEL_CODES, Scenario, load_scenario
 
