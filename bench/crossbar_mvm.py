@@ -30,7 +30,8 @@ from dataclasses import replace
 import numpy as np
 
 from codesign.bench.common import best_time, row
-from codesign.cam.crossbar.model import CrossbarParams, TilePlan, mvm, plan_dense, program
+from codesign.cam.crossbar.model import mvm, program
+from codesign.cam.crossbar.params import CrossbarParams, TilePlan, plan_dense
 from codesign.cam.crossbar.cost import energy_pj, plan_cost
 from codesign.cam.technology import load_technology
 

@@ -9,7 +9,8 @@ import pytest
 
 from codesign.bench.crossbar_mvm import integer_reference
 from codesign.cam.adc import ADCSpec, adc_energy_pj
-from codesign.cam.crossbar.model import CrossbarError, CrossbarParams, TilePlan, mvm, plan_dense, program
+from codesign.cam.crossbar.model import mvm, program
+from codesign.cam.crossbar.params import CrossbarError, CrossbarParams, TilePlan, plan_dense
 from codesign.cam.crossbar.cost import plan_cost
 from codesign.cam.technology import TechnologyError, load_technology
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from codesign.cam.crossbar.model import CrossbarParams, mvm, program
+from codesign.cam.crossbar.model import mvm, program
+from codesign.cam.crossbar.params import CrossbarParams
 from codesign.sim.crossbar_mapping import conv_blocks, debut_factor_blocks, plan_blocks
 from codesign.sim.engine import Simulator
 from codesign.sim.executors.crossbar import crossbar_hw

@@ -1,4 +1,4 @@
-"""Analytic cost of a :class:`~codesign.cam.crossbar.model.TilePlan`: events, latency, area (no data).
+"""Analytic cost of a :class:`~codesign.cam.crossbar.params.TilePlan`: events, latency, area (no data).
 
 Per input vector and tile with R rows used, O outputs (C = O x slices x 2 columns) and K input cycles:
 ``dac.convert`` R·K, ``xbar.cell_read`` R·C·K, ``adc.convert`` A·K, ``sample_hold.hold`` A·K,
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codesign.cam.adc import adc_area_um2, adc_energy_pj
-from codesign.cam.crossbar.model import CrossbarParams, TilePlan
+from codesign.cam.crossbar.params import CrossbarParams, TilePlan
 
 EVENT_KEYS = (("dac", "convert"), ("xbar", "cell_read"), ("adc", "convert"), ("sample_hold", "hold"),
               ("shift_add", "op"), ("xbar_accum", "add"))

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from codesign.cam.crossbar.model import CrossbarParams, ProgrammedCrossbars, TilePlan, mvm, program
+from codesign.cam.crossbar.model import ProgrammedCrossbars, mvm, program
+from codesign.cam.crossbar.params import CrossbarParams, TilePlan
 from codesign.cam.crossbar.cost import EVENT_KEYS, action_energy_pj, plan_cost
 from codesign.sim.accounting import register_action
 from codesign.sim.crossbar_mapping import layer_matrix, layer_plan

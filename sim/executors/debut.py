@@ -125,7 +125,7 @@ class _DeButCrossbar(_DeButMixin, _CrossbarLayer):
     def mapping(self) -> str:
         m = self.hw.crossbar.debut_mapping
         if m not in MAPPINGS:
-            from codesign.cam.crossbar.model import CrossbarError
+            from codesign.cam.crossbar.params import CrossbarError
             raise CrossbarError(f"hw.crossbar.debut_mapping = {m!r}; expected one of {MAPPINGS}")
         return m
 
