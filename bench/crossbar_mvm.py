@@ -45,11 +45,11 @@ def configs() -> list[tuple[str, str, CrossbarParams, bool]]:
     isaac = load_technology("reram_1t1r")
     return [
         ("ideal", "reram_1t1r", CrossbarParams(ideal=True), True),
-        ("analog_adc8_noise5", "reram_multilevel", CrossbarParams.from_tech(
-            ml, cell_bits=7, weight_bits=8, input_bits=8, dac_bits=8, bipolar_dac=True, subtract_in_analog=True,
-            adc_bits=8, adc_range=0.125, prog_noise_sigma=0.05), True),
-        ("bitsliced_adc8_noise5", "reram_1t1r", CrossbarParams.from_tech(
-            isaac, adc_bits=8, prog_noise_sigma=0.05), False),
+        ("analog_adc8_noise5", "reram_multilevel", CrossbarParams(
+            cell_bits=7, weight_bits=8, input_bits=8, dac_bits=8, bipolar_dac=True, subtract_in_analog=True,
+            adc_bits=8, adc_range=0.125, prog_noise_sigma=0.05).with_tech(ml), True),
+        ("bitsliced_adc8_noise5", "reram_1t1r", CrossbarParams(
+            adc_bits=8, prog_noise_sigma=0.05).with_tech(isaac), False),
     ]
 
 

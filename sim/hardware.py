@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, asdict
 from typing import Any
 
+from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarParams
+
 
 @dataclass
 class CamConfig:
@@ -28,37 +30,6 @@ class CamConfig:
 
 
 @dataclass
-class CrossbarConfig:
-    """Analog IMC crossbars. ``technology`` names a file in ``data/tech``."""
-
-    technology: str = "reram_1t1r"
-    rows: int = 128
-    cols: int = 128
-    cell_bits: int = 2
-    weight_bits: int = 8
-    dac_bits: int = 1
-    adc_bits: int = 8
-    prog_noise_sigma: float = 0.0
-    parallel_tiles: int = 64
-    ideal: bool = False
-    #: activation bits fed bit-serially (sign cycle added for signed inputs)
-    input_bits: int = 8
-    #: ADC full scale as a fraction of the largest possible column current (<1: finer LSB, clipping)
-    adc_range: float = 1.0
-    #: seed of the programming noise (each layer derives its own from it and its name)
-    seed: int = 0
-    #: grouped/depthwise conv mapping: "packed" (groups share tiles, block-diagonal) or "dense"
-    group_mapping: str = "packed"
-    #: DeBut factor mapping: "dense" (whole factor as a dense matrix), "block" (each block a dense
-    #: tile) or "diagonal" (packed diagonals); see sim/executors/debut.py
-    debut_mapping: str = "diagonal"
-    #: read voltages of either sign: signed inputs as sign x (dac_bits-1)-bit magnitude chunks, no sign cycle
-    bipolar_dac: bool = False
-    #: subtract the differential pair's currents before the ADC (one conversion per output and slice)
-    subtract_in_analog: bool = False
-
-
-@dataclass
 class DigitalConfig:
     """Digital MAC/ALU unit for dense and element-wise layers. ``technology`` names a data/tech file."""
 
@@ -69,7 +40,8 @@ class DigitalConfig:
 @dataclass
 class HardwareConfig:
     cam: CamConfig = field(default_factory=CamConfig)
-    crossbar: CrossbarConfig = field(default_factory=CrossbarConfig)
+    #: analog IMC crossbars (``technology`` names a file in ``data/tech``)
+    crossbar: CrossbarParams = field(default_factory=CrossbarParams)
     digital: DigitalConfig = field(default_factory=DigitalConfig)
     clock_ghz: float = 1.0
     #: layer type -> target ("cam", "digital", "crossbar") or, for PECAN layers, a dict
@@ -90,4 +62,8 @@ class HardwareConfig:
         return t
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain dict of the settings (the crossbar's technology-derived fields left out)."""
+        d = asdict(self)
+        for key in TECHNOLOGY_FIELDS:
+            del d["crossbar"][key]
+        return d

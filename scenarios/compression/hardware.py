@@ -11,6 +11,7 @@ Utilization = cells holding weights / cells of all allocated crossbars.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +24,8 @@ from codesign.sim.hardware import HardwareConfig
 
 
 def crossbar_hw(group_mapping: str = "packed", adc_bits: int = 8, ideal: bool = False) -> HardwareConfig:
-    hw = HardwareConfig(targets={"conv2d": "crossbar", "linear": "crossbar"})
-    hw.crossbar.group_mapping = group_mapping
-    hw.crossbar.adc_bits = int(adc_bits)
-    hw.crossbar.ideal = bool(ideal)
-    return hw
+    crossbar = replace(HardwareConfig().crossbar, group_mapping=group_mapping, adc_bits=int(adc_bits), ideal=bool(ideal))
+    return HardwareConfig(crossbar=crossbar, targets={"conv2d": "crossbar", "linear": "crossbar"})
 
 
 def _kind(layer) -> str:

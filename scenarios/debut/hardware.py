@@ -2,7 +2,7 @@
 
 Trains the baseline and the DeBut variants of :mod:`codesign.scenarios.debut.table`,
 exports each to HDF5, routes every conv/linear (dense or DeBut) to the crossbars (default
-CrossbarConfig: 128×128 ReRAM 1T1R, 2-bit cells, 8-bit weights, 8-bit inputs with a 1-bit DAC,
+CrossbarParams: 128×128 ReRAM 1T1R, 2-bit cells, 8-bit weights, 8-bit inputs with a 1-bit DAC,
 8-bit ADC), and runs the test set through the simulator. DeBut layers are evaluated under the
 three factor mappings (dense tiles / packed blocks / packed diagonals).
 """
@@ -57,9 +57,7 @@ def run_hw(quick: bool = False, limit: int | None = None, tech: str = "reram_1t1
                               test_x=xte, test_y=yte)
             has_debut = name != "dense LeNet"
             for mapping in (("dense", "block", "diagonal") if has_debut else ("-",)):
-                hw = crossbar_hw()
-                hw = replace(hw, crossbar=replace(hw.crossbar, technology=tech))
-                hw.crossbar.debut_mapping = mapping if has_debut else "diagonal"
+                hw = crossbar_hw(technology=tech, debut_mapping=mapping if has_debut else "diagonal")
                 hw = replace(hw, targets={**hw.targets, "debut_linear": "crossbar", "debut_conv2d": "crossbar"})
                 ev = Simulator(path, hw=hw).evaluate(which="testset", progress=False)
                 rep = ev.report
