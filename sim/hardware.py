@@ -8,7 +8,8 @@ unit or on crossbars, element-wise layers on the digital unit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, asdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, asdict, replace
 from typing import Any
 
 from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarParams
@@ -67,3 +68,16 @@ class HardwareConfig:
         for key in TECHNOLOGY_FIELDS:
             del d["crossbar"][key]
         return d
+
+
+#: layer types :func:`crossbar_hw` routes to the crossbars unless told otherwise
+CROSSBAR_LAYER_TYPES = ("conv2d", "linear")
+
+
+def crossbar_hw(hw: HardwareConfig | None = None, layer_types: Iterable[str] = CROSSBAR_LAYER_TYPES,
+                **crossbar: Any) -> HardwareConfig:
+    """``hw`` (default ``HardwareConfig()``) with ``layer_types`` routed to the crossbars and the
+    given :class:`CrossbarParams` fields replaced (checked like any CrossbarParams)."""
+    hw = hw or HardwareConfig()
+    return replace(hw, crossbar=replace(hw.crossbar, **crossbar),
+                   targets={**hw.targets, **dict.fromkeys(layer_types, "crossbar")})

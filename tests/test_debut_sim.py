@@ -59,8 +59,7 @@ def test_bad_chain_rejected(spec_and_model, mutate, msg):
                                              ("crossbar", "dense")])
 def test_simulator_equals_pytorch(spec_and_model, target, mapping):
     from codesign.sim.engine import Simulator
-    from codesign.sim.executors.crossbar import crossbar_hw
-    from codesign.sim.hardware import HardwareConfig
+    from codesign.sim.hardware import HardwareConfig, crossbar_hw
 
     spec, model, x = spec_and_model
     hw = HardwareConfig()
@@ -78,7 +77,7 @@ def test_simulator_equals_pytorch(spec_and_model, target, mapping):
 
 
 def test_packed_mappings_use_fewer_tiles(spec_and_model):
-    from codesign.sim.executors.crossbar import crossbar_hw
+    from codesign.sim.hardware import crossbar_hw
     from codesign.cam.technology import load_technology
     from codesign.sim.executors.debut import utilization_table
 

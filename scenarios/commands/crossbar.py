@@ -53,7 +53,7 @@ def _crossbar(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from codesign.sim.engine import Simulator
-    from codesign.sim.executors.crossbar import crossbar_hw
+    from codesign.sim.hardware import crossbar_hw
     from codesign.sim.format import read_model
 
     spec = read_model(args.model)

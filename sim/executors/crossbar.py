@@ -9,7 +9,6 @@ treated as signed (one sign cycle), so analytic and functional event counts agre
 from __future__ import annotations
 
 import zlib
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -110,11 +109,3 @@ class CrossbarConv2d(_CrossbarLayer):
         y = y.reshape(n, cols.shape[1], -1).transpose(0, 2, 1)
         return np.ascontiguousarray(y).reshape(n, *self.out_shape)
 
-
-def crossbar_hw(hw: Any = None, **crossbar_opts: Any) -> Any:
-    """A HardwareConfig routing conv2d and linear to the crossbars, with ``crossbar_opts`` applied."""
-    from codesign.sim.hardware import HardwareConfig
-
-    hw = hw or HardwareConfig()
-    xb = replace(hw.crossbar, **crossbar_opts)
-    return replace(hw, crossbar=xb, targets={**hw.targets, "conv2d": "crossbar", "linear": "crossbar"})
