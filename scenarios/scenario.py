@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarError, CrossbarParams
+from codesign.errors import CodesignError
 from codesign.scenarios.shipped import resolve_scenario
 from codesign.sim.hardware import HardwareConfig
 
@@ -32,8 +33,8 @@ METRICS = ("energy_pj", "latency_ns", "area_mm2", "accuracy", "edp_pj_ns", "dete
            "false_alarm_rate", "params", "macs", "utilization", "cycles", "throughput_inf_s")
 
 
-class ScenarioError(ValueError):
-    user_error = True
+class ScenarioError(CodesignError, ValueError):
+    """A scenario file or sweep knob is invalid; the message names the file and field."""
 
 
 @dataclass

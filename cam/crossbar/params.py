@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from codesign.errors import CodesignError
 
-class CrossbarError(ValueError):
+
+class CrossbarError(CodesignError, ValueError):
     """Bad crossbar parameters or a mapping that does not fit."""
-
-    user_error = True
 
 
 #: tile-plan strategies for grouped/depthwise convs (``group_mapping``)
