@@ -67,9 +67,9 @@ def functional_accuracy(model_path: str, hw: HardwareConfig | None = None) -> fl
     """
     import hashlib
     import json
-    import os
     from pathlib import Path
 
+    from codesign.atomic import write_text
     from codesign.scenarios.runner import CACHE
     from codesign.sim.engine import Simulator
 
@@ -79,10 +79,7 @@ def functional_accuracy(model_path: str, hw: HardwareConfig | None = None) -> fl
     if entry.exists():
         return float(json.loads(entry.read_text())["accuracy"])
     acc = float(Simulator(model_path, hw=hw).evaluate(which="testset", progress=False).accuracy)
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"accuracy": acc, "model": str(model_path)}))
-    os.replace(tmp, entry)
+    write_text(entry, json.dumps({"accuracy": acc, "model": str(model_path)}), unique=True)
     return acc
 
 

@@ -8,6 +8,7 @@ import os
 import time
 from pathlib import Path
 
+from codesign.atomic import write_text
 from codesign.errors import CodesignError
 
 
@@ -77,10 +78,7 @@ def _log(msg: str) -> None:
 def _write(out: Path, name: str, obj, table: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for fname, text in ((f"{name}.json", json.dumps(obj, indent=1, default=str)), (f"{name}.md", table + "\n")):
-        path = out / fname
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        write_text(out / fname, text)
     print(f"\nwritten: {out / (name + '.md')}, {out / (name + '.json')}")
 
 

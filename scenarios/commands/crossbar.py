@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 
@@ -52,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _crossbar(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from codesign.atomic import write_text
     from codesign.sim.engine import Simulator
     from codesign.sim.hardware import crossbar_hw
     from codesign.sim.format import read_model
@@ -82,9 +82,6 @@ def _crossbar(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         rep.write_json(args.out / "report.json")
-        path = args.out / "crossbar_accuracy.json"
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(rows, indent=1))
-        os.replace(tmp, path)
+        write_text(args.out / "crossbar_accuracy.json", json.dumps(rows, indent=1))
         console.print(f"wrote {args.out}/report.json and crossbar_accuracy.json")
     return 0
