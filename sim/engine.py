@@ -85,7 +85,7 @@ class Simulator:
                 c = ex.cost()
             except ValueError as exc:
                 raise SimulationError(str(exc)) from None
-            table.fill(c)
+            table.fill(c, ex.actions)
             c.latency_ns = c.cycles / float(hw.clock_ghz)
             layers.append(c)
         return SimReport(self.spec.name, layers, hw.to_dict())

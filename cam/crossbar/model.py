@@ -22,7 +22,7 @@ Tiles and column layout: :mod:`codesign.cam.crossbar.params`. Numerics (see docs
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -244,7 +244,3 @@ def _bands(prog: ProgrammedCrossbars) -> list[_ProgTile]:
             for ts in groups.values()]
     return prog._bands
 
-
-def with_ideal(p: CrossbarParams) -> CrossbarParams:
-    """Same geometry and cost bits, ideal numerics."""
-    return replace(p, ideal=True)

@@ -16,7 +16,7 @@ import numpy as np
 from codesign.cam.crossbar.model import ProgrammedCrossbars, mvm, program
 from codesign.cam.crossbar.params import CrossbarParams, TilePlan
 from codesign.cam.crossbar.cost import EVENT_KEYS, action_energy_pj, plan_cost
-from codesign.sim.accounting import register_action
+from codesign.sim.accounting import ActionFn
 from codesign.sim.crossbar_mapping import layer_matrix, layer_plan
 from codesign.sim.executors import register
 from codesign.sim.executors.base import Executor, LayerCost
@@ -26,20 +26,17 @@ from codesign.sim.ops import im2col
 MAX_VECTORS = 16384
 
 
-def _energy(component: str, action: str):
+def _energy(component: str, action: str) -> ActionFn:
     def fn(hw: Any, techs: Any) -> float:
         tech = techs["crossbar"]
         return action_energy_pj(tech, hw.crossbar.with_tech(tech))[(component, action)]
     return fn
 
 
-for _comp, _act in EVENT_KEYS:
-    register_action(_comp, _act, _energy(_comp, _act))
-
-
 class _CrossbarLayer(Executor):
     """Shared plumbing: params, plan, programming, cost."""
 
+    actions = {key: _energy(*key) for key in EVENT_KEYS}
     _prog: ProgrammedCrossbars | None = None
 
     @property
