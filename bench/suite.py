@@ -17,6 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from codesign.atomic import write_text
+from codesign.errors import CodesignError
+
 WORKLOADS = {
     "cam": "codesign.bench.cam_nearest",
     "crossbar": "codesign.bench.crossbar_mvm",
@@ -38,8 +41,8 @@ print("@@ROWS@@" + json.dumps(rows, default=str))
 """
 
 
-class BenchError(ValueError):
-    user_error = True
+class BenchError(CodesignError, ValueError):
+    """Unknown benchmark name."""
 
 
 def run_workload(module: str, quick: bool, timeout_s: float = 1800) -> list[dict[str, Any]]:
@@ -87,10 +90,7 @@ def run_suite(names: list[str] | None = None, quick: bool = False, out: Path | N
         rows.extend(run_workload(WORKLOADS[name], quick))
     result = {"machine": machine(), "quick": quick, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows}
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(result, indent=2, default=str))
-        os.replace(tmp, out)
+        write_text(out, json.dumps(result, indent=2, default=str))
     return result
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import os
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from codesign.atomic import save_figure, write_csv, write_text  # noqa: E402
 
 
 def _fmt(v):
@@ -21,12 +21,6 @@ def markdown_table(rows: list[dict], cols: list[str]) -> str:
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     out += ["| " + " | ".join(_fmt(r.get(c, "")) for c in cols) + " |" for r in rows]
     return "\n".join(out)
-
-
-def _atomic_text(path: Path, text: str):
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def write_report(res: dict, outdir) -> list[Path]:
@@ -43,17 +37,10 @@ def write_report(res: dict, outdir) -> list[Path]:
           "## Confusion against benign events (constant-gain EDFAs, rx features)",
           markdown_table(res["confusion"], conf_cols), ""]
     p = outdir / "evaluation.md"
-    _atomic_text(p, "\n".join(md))
+    write_text(p, "\n".join(md))
     files.append(p)
     for name, cols in (("loss", loss_cols), ("noise", noise_cols), ("confusion", conf_cols)):
-        p = outdir / f"{name}.csv"
-        tmp = p.with_suffix(".csv.tmp")
-        with open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
-            w.writeheader()
-            w.writerows(res[name])
-        os.replace(tmp, p)
-        files.append(p)
+        files.append(write_csv(outdir / f"{name}.csv", res[name], cols, extrasaction="ignore"))
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
     for mode in sorted({r["amp_mode"] for r in res["loss"]}):
         for feat in sorted({r["features"] for r in res["loss"]}):
@@ -65,10 +52,7 @@ def write_report(res: dict, outdir) -> list[Path]:
     ax[1].set(xscale="log", xlabel="tap loss (dB)", ylabel="false-alarm rate")
     ax[0].legend(fontsize=8)
     fig.tight_layout()
-    p = outdir / "detection_vs_loss.png"
-    fig.savefig(p, dpi=100)
-    plt.close(fig)
-    files.append(p)
+    files.append(save_figure(fig, outdir / "detection_vs_loss.png", dpi=100))
     fig, ax = plt.subplots(figsize=(5, 4))
     x = [r["power_noise_db"] for r in res["noise"]]
     ax.plot(x, [r["detection"] for r in res["noise"]], marker="o", label="detection")
@@ -77,8 +61,5 @@ def write_report(res: dict, outdir) -> list[Path]:
     ax.set(xscale="log", xlabel="OPM power noise per reading (dB, 1 sigma)", ylabel="rate", ylim=(0, 1.05))
     ax.legend()
     fig.tight_layout()
-    p = outdir / "detection_vs_noise.png"
-    fig.savefig(p, dpi=100)
-    plt.close(fig)
-    files.append(p)
+    files.append(save_figure(fig, outdir / "detection_vs_noise.png", dpi=100))
     return files

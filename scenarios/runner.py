@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from codesign.atomic import replacing, save_figure, write_json, write_text
 from codesign.scenarios.scenario import Scenario, ScenarioError
-from codesign.sim.atomic import save_figure, write_json, write_text
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("CODESIGN_CACHE", REPO / ".cache" / "codesign"))
@@ -154,9 +154,8 @@ def run_scenario(scn: Scenario, *, progress: bool = True, out: Path | None = Non
     for variant in variants:
         path, meta = get_model(variant, settings, progress=progress, log=log)
         local = outdir / f"{variant}.h5"
-        tmp = local.with_name(local.name + ".tmp")
-        shutil.copyfile(path, tmp)
-        os.replace(tmp, local)
+        with replacing(local) as tmp:
+            shutil.copyfile(path, tmp)
         sim = simulate_variant(local, scn.hardware, outdir / variant, progress=progress)
         reports[variant] = sim.pop("report")
         rows.append({"variant": variant, "torch_accuracy": meta.get("test_accuracy"), **sim,

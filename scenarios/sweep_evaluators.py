@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from codesign.scenarios.scenario import merge_nested, apply_hardware_overrides, knob_overrides
-from codesign.sim.hardware import HardwareConfig
+from codesign.sim.hardware import CROSSBAR_LAYER_TYPES, HardwareConfig, crossbar_hw
 
 
 def _split(point: dict[str, Any], settings: dict[str, Any]) -> tuple[HardwareConfig, dict[str, Any]]:
@@ -67,9 +67,9 @@ def functional_accuracy(model_path: str, hw: HardwareConfig | None = None) -> fl
     """
     import hashlib
     import json
-    import os
     from pathlib import Path
 
+    from codesign.atomic import write_text
     from codesign.scenarios.runner import CACHE
     from codesign.sim.engine import Simulator
 
@@ -79,10 +79,7 @@ def functional_accuracy(model_path: str, hw: HardwareConfig | None = None) -> fl
     if entry.exists():
         return float(json.loads(entry.read_text())["accuracy"])
     acc = float(Simulator(model_path, hw=hw).evaluate(which="testset", progress=False).accuracy)
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"accuracy": acc, "model": str(model_path)}))
-    os.replace(tmp, entry)
+    write_text(entry, json.dumps({"accuracy": acc, "model": str(model_path)}), unique=True)
     return acc
 
 
@@ -175,8 +172,7 @@ def xbar_network(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, f
     from codesign.sim.engine import Simulator
 
     hw, model = _split(point, settings)
-    targets = {"conv2d": "crossbar", "linear": "crossbar", "debut_linear": "crossbar", "debut_conv2d": "crossbar"}
-    hw.targets = {**hw.targets, **targets}
+    hw = crossbar_hw(hw, (*CROSSBAR_LAYER_TYPES, "debut_linear", "debut_conv2d"))
     network = str(model.get("network", "dense"))
     spec = _xbar_spec(network)
     out = _cost_metrics(Simulator(spec).cost(hw))

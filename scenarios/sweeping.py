@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from codesign.atomic import write_text
 from codesign.scenarios.scenario import Scenario, ScenarioError
-from codesign.sim.atomic import write_text
 from codesign.sim.sweep import ResultStore, grid_points, random_points, run_sweep
 from codesign.sim.sweep.analysis import (feasible, front_rows, plot_fronts, plot_sensitivity, summary,
                                          write_table)

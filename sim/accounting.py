@@ -1,19 +1,22 @@
 """Energy accounting: (component, action) event counts x per-action energies from the technology tables.
 
-Executors count events; they never compute energy. Each (component, action) pair has a registered
-function ``fn(hw, techs) -> pJ per event``; :class:`EnergyTable` evaluates them once per hardware
-configuration, so costing many layers/points stays cheap.
+Executors count events; they never compute energy. Each executor class declares, in its ``actions``
+table, a function ``fn(hw, techs) -> pJ per event`` for every (component, action) it emits;
+:class:`EnergyTable` evaluates them once per hardware configuration, so costing many layers/points
+stays cheap.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Callable
 
 from codesign.cam.cam_array.array import CamArray
 from codesign.cam.technology import Technology, load_technology
 
 ActionFn = Callable[[Any, "TechSet"], float]
-_ACTIONS: dict[tuple[str, str], ActionFn] = {}
+#: (component, action) -> energy function; what an executor declares as its ``actions``
+Actions = Mapping[tuple[str, str], ActionFn]
 
 #: components whose area is one shared unit (counted once in totals, not per layer)
 SHARED_AREA_COMPONENTS = {"digital_unit"}
@@ -51,72 +54,34 @@ class TechSet:
         return CamArray(tech, int(c.rows), int(c.cols), mode)
 
 
-def register_action(component: str, action: str, fn: ActionFn) -> None:
-    """Declare the energy (pJ per event) of ``action`` on ``component``."""
-    _ACTIONS[(component, action)] = fn
-
-
-def registered_actions() -> list[tuple[str, str]]:
-    return sorted(_ACTIONS)
-
-
 class EnergyTable:
-    """pJ per event for every registered action, for one hardware configuration (lazy, cached)."""
+    """pJ per event of declared actions, for one hardware configuration (lazy, cached per function)."""
 
     def __init__(self, hw: Any, techs: TechSet | None = None):
         self.hw = hw
         self.techs = techs or TechSet(hw)
-        self._pj: dict[tuple[str, str], float] = {}
+        self._pj: dict[ActionFn, float] = {}
 
-    def pj(self, component: str, action: str) -> float:
-        key = (component, action)
-        val = self._pj.get(key)
+    def pj(self, component: str, action: str, actions: Actions) -> float:
+        """Energy of one ``component.action`` event, from the emitting executor's ``actions``."""
+        fn = actions.get((component, action))
+        if fn is None:
+            raise LookupError(f"no energy declared for event {component}.{action}; add it to the executor's "
+                              f"`actions` (declared: {', '.join(f'{c}.{a}' for c, a in sorted(actions))})")
+        val = self._pj.get(fn)
         if val is None:
-            fn = _ACTIONS.get(key)
-            if fn is None:
-                raise LookupError(
-                    f"no energy registered for event {component}.{action}; use "
-                    f"codesign.sim.accounting.register_action (registered: {len(_ACTIONS)} actions)"
-                )
-            val = float(fn(self.hw, self.techs))
-            self._pj[key] = val
+            val = self._pj[fn] = float(fn(self.hw, self.techs))
         return val
 
-    def fill(self, cost: Any) -> Any:
+    def fill(self, cost: Any, actions: Actions) -> Any:
         """Set ``cost.energy_pj`` (component -> pJ) from ``cost.events``; return ``cost``."""
         energy: dict[str, float] = {}
         for (comp, action), count in cost.events.items():
-            energy[comp] = energy.get(comp, 0.0) + count * self.pj(comp, action)
+            energy[comp] = energy.get(comp, 0.0) + count * self.pj(comp, action, actions)
         cost.energy_pj = energy
         return cost
 
 
-def _d(param: str) -> ActionFn:
+def digital_param(param: str) -> ActionFn:
+    """Energy = parameter ``param`` (pJ) of the digital technology table."""
     return lambda hw, t: t["digital"].get(param)
-
-
-# -- CAM side --------------------------------------------------------------------------------
-register_action("cam_array", "search", lambda hw, t: t.cam_array().matchline_energy_pj())
-register_action("cam_periphery", "sense", lambda hw, t: t.cam_array().sense_energy_pj())
-register_action("interconnect", "transfer", lambda hw, t: t.cam_array().interconnect_energy_pj())
-register_action("cam_array", "write_row", lambda hw, t: t.cam_array().write_row_energy_pj())
-register_action("merge", "add", _d("int32_add_energy_pj"))
-register_action("merge", "compare", _d("int32_add_energy_pj"))
-register_action("lut_sram", "read", lambda hw, t: t["lut"].get("read_energy_pj"))
-register_action("accumulator", "add", _d("int32_add_energy_pj"))
-# -- quantizer / output scaling (fp32 on the digital side) -------------------------------------
-register_action("quantizer", "scale", _d("fp32_mult_energy_pj"))
-register_action("quantizer", "clip", lambda hw, t: 2 * t["digital"].get("int32_add_energy_pj"))
-register_action("scaler", "mult", _d("fp32_mult_energy_pj"))
-register_action("scaler", "add", _d("fp32_add_energy_pj"))
-# -- digital unit --------------------------------------------------------------------------------
-register_action("mac", "fp32", lambda hw, t: t["digital"].get("fp32_mult_energy_pj") + t["digital"].get("fp32_add_energy_pj"))
-register_action("mac", "int8", lambda hw, t: t["digital"].get("int8_mult_energy_pj") + t["digital"].get("int32_add_energy_pj"))
-register_action("alu", "fp32_add", _d("fp32_add_energy_pj"))
-register_action("alu", "fp32_mult", _d("fp32_mult_energy_pj"))
-register_action("alu", "compare", _d("fp32_add_energy_pj"))
-register_action("alu", "int_compare", _d("int32_add_energy_pj"))
-register_action("alu", "int_add", _d("int32_add_energy_pj"))
-register_action("buffer", "read", _d("buffer_read_energy_pj_per_32b"))
-register_action("buffer", "write", _d("buffer_write_energy_pj_per_32b"))
-register_action("register", "access", _d("register_energy_pj"))

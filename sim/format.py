@@ -26,7 +26,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from codesign.sim.atomic import atomic_path, json_default
+from codesign.atomic import json_default, replacing
 from codesign.sim.layer_schema import LAYER_SCHEMAS, FormatError, check_array, infer_output_shape
 
 FORMAT_VERSION = "1.0"
@@ -169,40 +169,34 @@ def write_model(path: str | os.PathLike, spec: ModelSpec) -> Path:
     """Validate ``spec`` and write it atomically to ``path`` (HDF5). Returns the path."""
     path = Path(path)
     validate_model(spec, str(path))
-    tmp = atomic_path(path)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format_version"] = FORMAT_VERSION
-            f.attrs["model_name"] = spec.name
-            f.attrs["producer"] = spec.producer
-            f.attrs["input_shape"] = np.asarray(spec.input_shape, dtype=np.int64)
-            f.attrs["num_classes"] = int(spec.num_classes)
-            f.attrs["im2col_order"] = IM2COL_ORDER
-            f.attrs["metadata_json"] = json.dumps(spec.metadata, sort_keys=True, default=json_default)
-            layers = f.create_group("layers")
-            for idx, layer in enumerate(spec.layers):
-                g = layers.create_group(layer.name)
-                g.attrs["type"] = layer.type
-                g.attrs["index"] = idx
-                g.attrs["inputs"] = np.array(layer.inputs, dtype=h5py.string_dtype())
-                for key, value in layer.attrs.items():
-                    g.attrs[key] = _attr_value(value)
-                for key, arr in layer.arrays.items():
-                    g.create_dataset(key, data=np.ascontiguousarray(arr))
-            if spec.golden_inputs is not None:
-                g = f.create_group("golden")
-                g.create_dataset("inputs", data=spec.golden_inputs)
-                g.create_dataset("logits", data=spec.golden_logits)
-                g.create_dataset("predictions", data=spec.golden_predictions)
-                g.create_dataset("labels", data=spec.golden_labels)
-            if spec.test_inputs is not None:
-                g = f.create_group("testset")
-                g.create_dataset("inputs", data=spec.test_inputs, compression="gzip")
-                g.create_dataset("labels", data=spec.test_labels)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with replacing(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["model_name"] = spec.name
+        f.attrs["producer"] = spec.producer
+        f.attrs["input_shape"] = np.asarray(spec.input_shape, dtype=np.int64)
+        f.attrs["num_classes"] = int(spec.num_classes)
+        f.attrs["im2col_order"] = IM2COL_ORDER
+        f.attrs["metadata_json"] = json.dumps(spec.metadata, sort_keys=True, default=json_default)
+        layers = f.create_group("layers")
+        for idx, layer in enumerate(spec.layers):
+            g = layers.create_group(layer.name)
+            g.attrs["type"] = layer.type
+            g.attrs["index"] = idx
+            g.attrs["inputs"] = np.array(layer.inputs, dtype=h5py.string_dtype())
+            for key, value in layer.attrs.items():
+                g.attrs[key] = _attr_value(value)
+            for key, arr in layer.arrays.items():
+                g.create_dataset(key, data=np.ascontiguousarray(arr))
+        if spec.golden_inputs is not None:
+            g = f.create_group("golden")
+            g.create_dataset("inputs", data=spec.golden_inputs)
+            g.create_dataset("logits", data=spec.golden_logits)
+            g.create_dataset("predictions", data=spec.golden_predictions)
+            g.create_dataset("labels", data=spec.golden_labels)
+        if spec.test_inputs is not None:
+            g = f.create_group("testset")
+            g.create_dataset("inputs", data=spec.test_inputs, compression="gzip")
+            g.create_dataset("labels", data=spec.test_labels)
     return path
 
 

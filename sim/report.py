@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from codesign.atomic import json_default, replacing, save_figure, write_json
 from codesign.sim.accounting import SHARED_AREA_COMPONENTS
-from codesign.sim.atomic import atomic_path, json_default, save_figure, write_json
 from codesign.sim.executors.base import LayerCost
 
 
@@ -89,22 +89,16 @@ class SimReport:
         import h5py
 
         path = Path(path)
-        tmp = atomic_path(path)
-        try:
-            with h5py.File(tmp, "w") as f:
-                f.attrs["model"] = self.model
-                f.attrs["report_json"] = json.dumps(self.to_dict(), default=json_default)
-                comps = sorted({k for l in self.layers for k in l.energy_pj})
-                f.create_dataset("layer_names", data=np.array([l.layer for l in self.layers], dtype=h5py.string_dtype()))
-                f.create_dataset("components", data=np.array(comps, dtype=h5py.string_dtype()))
-                f.create_dataset("energy_pj", data=np.array([[l.energy_pj.get(c, 0.0) for c in comps] for l in self.layers]))
-                f.create_dataset("latency_ns", data=np.array([l.latency_ns for l in self.layers]))
-                f.create_dataset("cycles", data=np.array([l.cycles for l in self.layers]))
-                f.create_dataset("area_mm2", data=np.array([l.total_area_mm2 for l in self.layers]))
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        with replacing(path) as tmp, h5py.File(tmp, "w") as f:
+            f.attrs["model"] = self.model
+            f.attrs["report_json"] = json.dumps(self.to_dict(), default=json_default)
+            comps = sorted({k for l in self.layers for k in l.energy_pj})
+            f.create_dataset("layer_names", data=np.array([l.layer for l in self.layers], dtype=h5py.string_dtype()))
+            f.create_dataset("components", data=np.array(comps, dtype=h5py.string_dtype()))
+            f.create_dataset("energy_pj", data=np.array([[l.energy_pj.get(c, 0.0) for c in comps] for l in self.layers]))
+            f.create_dataset("latency_ns", data=np.array([l.latency_ns for l in self.layers]))
+            f.create_dataset("cycles", data=np.array([l.cycles for l in self.layers]))
+            f.create_dataset("area_mm2", data=np.array([l.total_area_mm2 for l in self.layers]))
         return path
 
     # -- console -------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ import os
 import time
 from pathlib import Path
 
+from codesign.atomic import write_text
+from codesign.errors import CodesignError
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true", help="bigger run (10k images, ResNet-14, 30 epochs; ~1 h on 2 cores)")
@@ -47,8 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     hw.set_defaults(func=_hw)
 
 
-class CompressArgError(ValueError):
-    user_error = True
+class CompressArgError(CodesignError, ValueError):
+    """Bad ``codesign compress`` argument."""
 
 
 def _cfg(args):
@@ -75,10 +78,7 @@ def _log(msg: str) -> None:
 def _write(out: Path, name: str, obj, table: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for fname, text in ((f"{name}.json", json.dumps(obj, indent=1, default=str)), (f"{name}.md", table + "\n")):
-        path = out / fname
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        write_text(out / fname, text)
     print(f"\nwritten: {out / (name + '.md')}, {out / (name + '.json')}")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 
@@ -52,17 +51,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _crossbar(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from codesign.atomic import write_text
     from codesign.sim.engine import Simulator
-    from codesign.sim.executors.crossbar import crossbar_hw
+    from codesign.sim.hardware import crossbar_hw
     from codesign.sim.format import read_model
-    from codesign.sim.hardware import HardwareConfig
 
     spec = read_model(args.model)
-    base = HardwareConfig()
-    base.crossbar.technology = args.tech
 
     def hw_for(sigma: float):
-        return crossbar_hw(base, rows=args.xbar_size, cols=args.xbar_size, cell_bits=args.cell_bits,
+        return crossbar_hw(technology=args.tech, rows=args.xbar_size, cols=args.xbar_size, cell_bits=args.cell_bits,
                            weight_bits=args.weight_bits, input_bits=args.input_bits, dac_bits=args.dac_bits,
                            adc_bits=args.adc_bits, adc_range=args.adc_range, prog_noise_sigma=sigma,
                            seed=args.seed, ideal=args.ideal, group_mapping=args.group_mapping,
@@ -85,9 +82,6 @@ def _crossbar(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         rep.write_json(args.out / "report.json")
-        path = args.out / "crossbar_accuracy.json"
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(rows, indent=1))
-        os.replace(tmp, path)
+        write_text(args.out / "crossbar_accuracy.json", json.dumps(rows, indent=1))
         console.print(f"wrote {args.out}/report.json and crossbar_accuracy.json")
     return 0

@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _write_json(path: Path, obj) -> None:
-    from codesign.sim.atomic import write_json
+    from codesign.atomic import write_json
 
     write_json(path, obj, default=str)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from codesign.atomic import save_figure, write_text
 from codesign.optics.completion import C2F, CompletionInputError, HaLRTC, LRTCTV
-from codesign.sim.atomic import save_figure, write_text
 
 IMAGE_NAMES = ("china", "flower", "astronaut", "coffee")
 QUICK_IMAGES = ("china", "astronaut")

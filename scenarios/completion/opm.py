@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from codesign.atomic import write_text
 from codesign.optics import TapDetector, TapLocalizer, load_scenario, simulate_dataset
 from codesign.optics.completion import HaLRTC
 from codesign.optics.completion.opm import (complete_opm, dataset_from_tensor, drop_bursts, drop_random,
                                             interpolate_gaps, opm_tensor)
 from codesign.optics.evaluate import scenario_variant, score_run
 from codesign.scenarios.completion.images import _csv, _save_fig
-from codesign.sim.atomic import write_text
 
 BURST_S = 3600
 

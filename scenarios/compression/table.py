@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from codesign.atomic import replacing
 from codesign.models.compression import ezcrop as ez
 from codesign.models.compression.training import count_macs, count_params, evaluate, fine_tune, train
 from codesign.models.nets.resnets import SmallResNet
@@ -69,10 +70,8 @@ def _cached(cache_dir: Path | None, name: str, cfg: CompressConfig, build):
         return torch.load(path, weights_only=False)
     model = build()
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save(model, tmp)
-        tmp.replace(path)
+        with replacing(path) as tmp:
+            torch.save(model, tmp)
     return model
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from codesign.atomic import write_text
 from codesign.models.robustness.attacks import AttackConfig, pgd
 from codesign.models.robustness.frequency import accuracy_vs_band, perturbation_spectrum, plot_accuracy_vs_band, plot_spectra, radial_profile
-from codesign.sim.atomic import write_text
 from codesign.scenarios.robustness.table import (
     ExperimentConfig,
     _write_csv,

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from codesign.atomic import replacing, save_figure, write_csv, write_text
+from codesign.errors import CodesignError
 from codesign.models.robustness.adversarial import RobustTrainConfig, accuracy, small_cnn, train_robust
 from codesign.models.robustness.attacks import AttackConfig, autoattack, autoattack_label, cw_linf, pgd
-from codesign.sim.atomic import save_figure, write_csv, write_text
 
 __all__ = ["ExperimentConfig", "load_task", "train_methods", "evaluate_model", "run_train_eval",
            "load_trained", "METHOD_ORDER"]
@@ -29,8 +30,8 @@ __all__ = ["ExperimentConfig", "load_task", "train_methods", "evaluate_model", "
 METHOD_ORDER = ("natural", "AT", "AT-SWA", "AT-FR", "AT-FR-SWA")
 
 
-class RobustExperimentError(ValueError):
-    user_error = True
+class RobustExperimentError(CodesignError, ValueError):
+    """Bad robustness experiment setup (dataset, data folder)."""
 
 
 @dataclass
@@ -175,11 +176,9 @@ def plot_bars(rows: list[dict], path: Path, title: str) -> None:
 
 def save_models(models: dict, cfg: ExperimentConfig, seed: int, out: Path) -> None:
     d = out / "models"
-    d.mkdir(parents=True, exist_ok=True)
     for m, model in models.items():
-        tmp = d / f"{m}_s{seed}.pt.tmp"
-        torch.save(model.state_dict(), tmp)
-        os.replace(tmp, d / f"{m}_s{seed}.pt")
+        with replacing(d / f"{m}_s{seed}.pt") as tmp:
+            torch.save(model.state_dict(), tmp)
     write_text(d / "config.json", json.dumps(asdict(cfg), indent=2))
 
 

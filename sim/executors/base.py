@@ -3,16 +3,18 @@
 An executor maps one layer onto a hardware target and (1) states its cost analytically
 from shapes and mapping alone (:meth:`Executor.cost`, used by fast design-space sweeps),
 and (2) executes it functionally on a batch (:meth:`Executor.forward`), counting the same
-events. Energies come from per-action tables (``cam.technology``), never from the executor.
+events. Energies come from per-action tables (``cam.technology``), never from the executor: each
+executor class declares in ``actions`` the energy function of every event it emits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from codesign.sim.accounting import Actions
 from codesign.sim.format import LayerSpec
 
 
@@ -59,6 +61,8 @@ class Executor:
     """
 
     target: str = "digital"
+    #: (component, action) -> ``fn(hw, techs)`` pJ per event, for every event :meth:`cost` emits
+    actions: ClassVar[Actions] = {}
 
     def __init__(self, layer: LayerSpec, in_shapes: list[tuple[int, ...]], out_shape: tuple[int, ...], hw: Any, tech: Any):
         self.layer = layer

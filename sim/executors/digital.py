@@ -10,13 +10,29 @@ import math
 
 import numpy as np
 
+from codesign.sim.accounting import Actions, digital_param
 from codesign.sim.executors import register
 from codesign.sim.executors.base import Executor, LayerCost
 from codesign.sim.layer_schema import _pair
 from codesign.sim.ops import im2col
 
 
+#: activation/weight traffic through the on-chip buffer (32-bit words)
+BUFFER_ACTIONS: Actions = {
+    ("buffer", "read"): digital_param("buffer_read_energy_pj_per_32b"),
+    ("buffer", "write"): digital_param("buffer_write_energy_pj_per_32b"),
+}
+
+
 class _Digital(Executor):
+    actions = {
+        ("mac", "fp32"): lambda hw, t: t["digital"].get("fp32_mult_energy_pj") + t["digital"].get("fp32_add_energy_pj"),
+        ("alu", "fp32_add"): digital_param("fp32_add_energy_pj"),
+        ("alu", "fp32_mult"): digital_param("fp32_mult_energy_pj"),
+        ("alu", "compare"): digital_param("fp32_add_energy_pj"),
+        **BUFFER_ACTIONS,
+    }
+
     def _cost(self, events: dict[tuple[str, str], float], lane_ops: float, weight_words: int = 0) -> LayerCost:
         c = LayerCost(self.layer.name, self.layer.type, "digital")
         n_in = sum(int(np.prod(s)) for s in self.in_shapes)

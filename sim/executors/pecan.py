@@ -10,14 +10,27 @@ import numpy as np
 
 from codesign.sim.executors.pecan_kernels import PecanTables
 from codesign.sim.executors.pecan_kernels import lut_accumulate, pecan_dot_search, pecan_l1_search
+from codesign.sim.accounting import digital_param
 from codesign.sim.executors import register
 from codesign.sim.executors.base import Executor, LayerCost
+from codesign.sim.executors.digital import BUFFER_ACTIONS
 from codesign.sim.layer_schema import _pair, pecan_act_range
 from codesign.sim.cam_mapping import map_pecan, positions_of
 from codesign.sim.ops import im2col, lut_output, quantize
 
 
 class _PecanBase(Executor):
+    #: input quantizer, LUT SRAM, accumulation and output scaling (fp32 on the digital side), buffers
+    actions = {
+        ("quantizer", "scale"): digital_param("fp32_mult_energy_pj"),
+        ("quantizer", "clip"): lambda hw, t: 2 * t["digital"].get("int32_add_energy_pj"),
+        ("lut_sram", "read"): lambda hw, t: t["lut"].get("read_energy_pj"),
+        ("accumulator", "add"): digital_param("int32_add_energy_pj"),
+        ("scaler", "mult"): digital_param("fp32_mult_energy_pj"),
+        ("scaler", "add"): digital_param("fp32_add_energy_pj"),
+        **BUFFER_ACTIONS,
+    }
+
     def _vectors(self, x: np.ndarray) -> np.ndarray:
         """Input batch -> quantized im2col vectors int32[N, P, D*d]."""
         a = self.layer.attrs
@@ -97,6 +110,15 @@ class _PecanBase(Executor):
 class PecanCam(_PecanBase):
     """PECAN-D on CAM arrays: one search per (position, array), WTA per array, merge, LUT, adders."""
 
+    actions = {
+        **_PecanBase.actions,
+        ("cam_array", "search"): lambda hw, t: t.cam_array().matchline_energy_pj(),
+        ("cam_periphery", "sense"): lambda hw, t: t.cam_array().sense_energy_pj(),
+        ("interconnect", "transfer"): lambda hw, t: t.cam_array().interconnect_energy_pj(),
+        ("merge", "add"): digital_param("int32_add_energy_pj"),
+        ("merge", "compare"): digital_param("int32_add_energy_pj"),
+    }
+
     def _check_target(self) -> None:
         self._check_mode()
 
@@ -162,6 +184,14 @@ class PecanCam(_PecanBase):
 @register("pecan_conv2d", "digital")
 class PecanDigital(_PecanBase):
     """PECAN on the digital unit: int8 MACs (angle) or subtract/abs/add (distance) + argmax."""
+
+    actions = {
+        **_PecanBase.actions,
+        ("mac", "int8"): lambda hw, t: t["digital"].get("int8_mult_energy_pj") + t["digital"].get("int32_add_energy_pj"),
+        ("alu", "fp32_mult"): digital_param("fp32_mult_energy_pj"),
+        ("alu", "int_add"): digital_param("int32_add_energy_pj"),
+        ("alu", "compare"): digital_param("fp32_add_energy_pj"),
+    }
 
     def winners(self, q: np.ndarray) -> np.ndarray:
         if self.layer.attrs["mode"] == "angle":

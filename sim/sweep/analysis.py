@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from codesign.sim.atomic import write_csv
+from codesign.atomic import write_csv
 from codesign.sim.sweep.pareto import pareto_mask
 
 

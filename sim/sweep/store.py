@@ -16,11 +16,12 @@ from typing import Any
 import h5py
 import numpy as np
 
-from codesign.sim.atomic import write_csv, write_json
+from codesign.atomic import replacing, write_csv, write_json
+from codesign.errors import CodesignError
 
 
-class StoreError(ValueError):
-    user_error = True
+class StoreError(CodesignError, ValueError):
+    """A sweep result store cannot be used as asked (earlier results without resume, another sweep, an unreadable part)."""
 
 
 class ResultStore:
@@ -54,11 +55,9 @@ class ResultStore:
         n = len(list(self.parts.glob("part-*.h5")))
         while (path := self.parts / f"part-{n:06d}.h5").exists():
             n += 1
-        tmp = path.with_name(path.name + ".tmp")
-        with h5py.File(tmp, "w") as f:
+        with replacing(path) as tmp, h5py.File(tmp, "w") as f:
             f.create_dataset("records", data=np.array([json.dumps(r, default=_jsonable) for r in records],
                                                       dtype=h5py.string_dtype()))
-        os.replace(tmp, path)
         return path
 
     def records(self) -> list[dict[str, Any]]:
@@ -87,15 +86,13 @@ class ResultStore:
         cols, rows = self.table()
         csv_path = write_csv(self.folder / "results.csv", rows, cols)
         h5_path = self.folder / "results.h5"
-        tmp = h5_path.with_name(h5_path.name + ".tmp")
-        with h5py.File(tmp, "w") as f:
+        with replacing(h5_path) as tmp, h5py.File(tmp, "w") as f:
             for c in cols:
                 vals = [r.get(c) for r in rows]
                 if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in vals):
                     f.create_dataset(c, data=np.asarray(vals, dtype=np.float64))
                 else:
                     f.create_dataset(c, data=np.array(["" if v is None else str(v) for v in vals], dtype=h5py.string_dtype()))
-        os.replace(tmp, h5_path)
         return csv_path, h5_path
 
 

@@ -1,7 +1,7 @@
 """Atomic output files: write to a temporary name in the same folder, then rename.
 
-An interrupted run never leaves a half-written table, JSON file or plot behind. Used by the
-simulator's reports and the result store, and by every scenario driver.
+An interrupted run never leaves a half-written table, JSON file, model or plot behind. A
+foundation module: every package may import it, and it imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -9,40 +9,45 @@ from __future__ import annotations
 import csv
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 
-def atomic_path(path: str | os.PathLike) -> Path:
-    """The temporary name to write ``path`` under (its folder is created)."""
+@contextmanager
+def replacing(path: str | os.PathLike, unique: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (its folder created) to write; on success rename it
+    to ``path``, on an error remove it. ``unique``: put the process id in the temporary name, for
+    files several processes may write at once."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp" if unique else f"{path.name}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
-def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically; return the path."""
-    path = Path(path)
-    tmp = atomic_path(path)
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path
+def write_text(path: str | os.PathLike, text: str, unique: bool = False) -> Path:
+    """Write ``text`` to ``path`` atomically; return the path (``unique`` as in :func:`replacing`)."""
+    with replacing(path, unique) as tmp:
+        tmp.write_text(text)
+    return Path(path)
 
 
 def write_csv(path: str | os.PathLike, rows: Iterable[dict[str, Any]], columns: list[str],
               extrasaction: str = "raise") -> Path:
     """Write dict rows as a CSV table with header ``columns`` to ``path`` atomically; return the path.
     ``extrasaction``: as ``csv.DictWriter`` ("raise" on keys outside ``columns``, or "ignore")."""
-    path = Path(path)
-    tmp = atomic_path(path)
-    with open(tmp, "w", newline="") as fh:
+    with replacing(path) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=columns, extrasaction=extrasaction)
         w.writeheader()
         w.writerows(rows)
-    os.replace(tmp, path)
-    return path
+    return Path(path)
 
 
 def json_default(obj: Any) -> Any:
@@ -66,9 +71,7 @@ def save_figure(fig: Any, path: str | os.PathLike, **savefig_kw: Any) -> Path:
     """Save a matplotlib figure as PNG atomically and close it; return the path."""
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    tmp = atomic_path(path)
-    fig.savefig(tmp, format="png", **savefig_kw)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, format="png", **savefig_kw)
     plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return Path(path)
