@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from codesign.models.robustness.adversarial import RobustTrainConfig, accuracy, small_cnn, train_robust
+from codesign.models.metrics import accuracy
+from codesign.models.nets.small_cnn import small_cnn
+from codesign.models.robustness.adversarial import RobustTrainConfig, train_robust
 from codesign.models.robustness.attacks import AttackConfig, autoattack, autoattack_label, cw_linf, pgd
 from codesign.sim.atomic import save_figure, write_csv, write_text
 
