@@ -1,7 +1,12 @@
-"""Export a PyTorch model to the HDF5 exchange format (``docs/format.md``).
+"""Export a PyTorch model to the HDF5 exchange format (``docs/format.md``): the one exporter of every method.
 
-The model is traced with ``torch.fx`` (modules in :data:`EXPORTERS` are leaves); every node
-becomes one or more :class:`LayerSpec`. Extend it by registering converters::
+The model is traced with ``torch.fx`` (modules with a registered exporter are leaves); every node
+becomes zero or more :class:`LayerSpec`. A layer is named after its module's qualified name
+(``conv1``, ``layers_0_conv1``: dots become ``_``, a leading digit gets an ``l``, so an unnamed
+``nn.Sequential`` child ``0`` is ``l0``) or, for a function, after its fx node (``add_1``).
+Exporters of torch's own layers are here; each method registers its own layer types in its
+sub-package's ``export`` module (:data:`METHOD_EXPORTERS`, all imported before the first lookup,
+so no import order matters)::
 
     @register_module(MyLayer)
     def _my_layer(mod: MyLayer, name: str, inputs: list[str]) -> list[LayerSpec]: ...
@@ -9,14 +14,17 @@ becomes one or more :class:`LayerSpec`. Extend it by registering converters::
     @register_function(torch.mul)   # for call_function / call_method nodes (by target)
     def _mul(node, name, inputs) -> list[LayerSpec]: ...
 
-BatchNorm2d right after a conv2d whose output feeds only the BN is folded into that conv
-(float layers; PECAN layers must be folded before freezing, see ``nets.fold_batchnorm``).
+BatchNorm (:func:`fold_batchnorm`, :func:`bn_affine`): at export, a BatchNorm2d that alone reads
+an ``nn.Conv2d`` is folded into that conv's exported weight and bias (float64, then float32; the
+model is not changed); PECAN layers are folded in place before freezing (training).
 Golden logits/predictions are the model's eval-mode outputs on ``golden_inputs``.
 """
 
 from __future__ import annotations
 
+import importlib
 import operator
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,8 +35,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from codesign.errors import CodesignError
-from codesign.models.pecan.layers import PecanConv2d, PecanLinear, calibrate, freeze_model
 from codesign.sim.format import LayerSpec, ModelSpec, write_model
+
+PRODUCER = "codesign.models.export"
+#: modules registering the exporters of each method's own layer types
+METHOD_EXPORTERS = ("codesign.models.pecan.export", "codesign.models.debut.export",
+                    "codesign.models.compression.export")
 
 
 class ExportError(CodesignError, ValueError):
@@ -41,9 +53,10 @@ EXPORTERS: dict[type[nn.Module], ModuleFn] = {}
 FUNCTION_EXPORTERS: dict[Any, FunctionFn] = {}
 
 
-def register_module(cls: type[nn.Module]) -> Callable[[ModuleFn], ModuleFn]:
+def register_module(*classes: type[nn.Module]) -> Callable[[ModuleFn], ModuleFn]:
     def deco(fn: ModuleFn) -> ModuleFn:
-        EXPORTERS[cls] = fn
+        for cls in classes:
+            EXPORTERS[cls] = fn
         return fn
     return deco
 
@@ -56,11 +69,18 @@ def register_function(*targets: Any) -> Callable[[FunctionFn], FunctionFn]:
     return deco
 
 
-def _f32(t: torch.Tensor) -> np.ndarray:
+def _load_method_exporters() -> None:
+    for module in METHOD_EXPORTERS:
+        importlib.import_module(module)
+
+
+def f32(t: torch.Tensor) -> np.ndarray:
+    """A tensor as a float32 NumPy array (a copy)."""
     return t.detach().cpu().to(torch.float32).numpy().copy()
 
 
-def _pair(v: Any) -> list[int]:
+def pair(v: Any) -> list[int]:
+    """An int or a 2-sequence as ``[a, b]``."""
     return [int(v), int(v)] if isinstance(v, int) else [int(x) for x in v]
 
 
@@ -68,64 +88,34 @@ def _simple(kind: str) -> Callable[..., list[LayerSpec]]:
     return lambda obj, name, inputs: [LayerSpec(name, kind, inputs)]
 
 
-# -- module converters -------------------------------------------------------------------
+# -- torch module converters ---------------------------------------------------------------
 
 @register_module(nn.Conv2d)
 def _conv(m: nn.Conv2d, name: str, inputs: list[str]) -> list[LayerSpec]:
-    if _pair(m.dilation) != [1, 1] or not isinstance(m.padding, (tuple, int)) or m.padding_mode != "zeros":
+    if pair(m.dilation) != [1, 1] or not isinstance(m.padding, (tuple, int)) or m.padding_mode != "zeros":
         raise ExportError(f"{name}: Conv2d with dilation {m.dilation}, padding {m.padding!r}/{m.padding_mode}; "
                           "expected dilation 1 and explicit zero padding")
-    arrays = {"weight": _f32(m.weight)}
+    arrays = {"weight": f32(m.weight)}
     if m.bias is not None:
-        arrays["bias"] = _f32(m.bias)
-    attrs = {"in_channels": m.in_channels, "out_channels": m.out_channels, "kernel_size": _pair(m.kernel_size),
-             "stride": _pair(m.stride), "padding": _pair(m.padding), "groups": m.groups}
+        arrays["bias"] = f32(m.bias)
+    attrs = {"in_channels": m.in_channels, "out_channels": m.out_channels, "kernel_size": pair(m.kernel_size),
+             "stride": pair(m.stride), "padding": pair(m.padding), "groups": m.groups}
     return [LayerSpec(name, "conv2d", inputs, attrs, arrays)]
 
 
 @register_module(nn.Linear)
 def _linear(m: nn.Linear, name: str, inputs: list[str]) -> list[LayerSpec]:
-    arrays = {"weight": _f32(m.weight)}
+    arrays = {"weight": f32(m.weight)}
     if m.bias is not None:
-        arrays["bias"] = _f32(m.bias)
+        arrays["bias"] = f32(m.bias)
     return [LayerSpec(name, "linear", inputs, {"in_features": m.in_features, "out_features": m.out_features}, arrays)]
 
 
 @register_module(nn.BatchNorm2d)
 def _bn(m: nn.BatchNorm2d, name: str, inputs: list[str]) -> list[LayerSpec]:
-    with torch.no_grad():
-        scale = 1.0 / torch.sqrt(m.running_var.double() + m.eps)
-        if m.affine:
-            scale = scale * m.weight.double()
-        shift = (m.bias.double() if m.affine else 0.0) - m.running_mean.double() * scale
+    scale, shift = bn_affine(m)
     return [LayerSpec(name, "batchnorm2d", inputs, {"num_features": m.num_features},
-                      {"scale": _f32(scale), "shift": _f32(shift)})]
-
-
-def _pecan(m: PecanLinear | PecanConv2d, name: str, inputs: list[str]) -> list[LayerSpec]:
-    if not m.frozen:
-        raise ExportError(f"{name}: PECAN layer is not frozen; call codesign.models.pecan.layers.freeze_model(model) "
-                          "(after calibrate()) before export")
-    attrs: dict[str, Any] = m.pecan_attrs()
-    if isinstance(m, PecanConv2d):
-        kind = "pecan_conv2d"
-        attrs.update(in_channels=m.in_channels, out_channels=m.out_channels, kernel_size=list(m.kernel_size),
-                     stride=list(m.stride), padding=list(m.padding))
-    else:
-        kind = "pecan_linear"
-        attrs.update(in_features=m.in_features, out_features=m.out_features)
-    arrays = {"prototypes": m.proto_codes.cpu().numpy().astype(np.int32),
-              "lut": m.lut_codes.cpu().numpy().astype(np.int32),
-              "bias": m.qbias.cpu().numpy().astype(np.float32)}
-    return [LayerSpec(name, kind, inputs, attrs, arrays)]
-
-
-EXPORTERS[PecanLinear] = _pecan
-EXPORTERS[PecanConv2d] = _pecan
-EXPORTERS[nn.ReLU] = _simple("relu")
-EXPORTERS[nn.Flatten] = lambda m, name, inputs: _flatten_checked(m.start_dim, m.end_dim, name, inputs)
-EXPORTERS[nn.Identity] = lambda m, name, inputs: []
-EXPORTERS[nn.AdaptiveAvgPool2d] = lambda m, name, inputs: _gap(m.output_size, name, inputs)
+                      {"scale": f32(scale), "shift": f32(shift)})]
 
 
 def _flatten_checked(start: int, end: int, name: str, inputs: list[str]) -> list[LayerSpec]:
@@ -135,25 +125,29 @@ def _flatten_checked(start: int, end: int, name: str, inputs: list[str]) -> list
 
 
 def _gap(size: Any, name: str, inputs: list[str]) -> list[LayerSpec]:
-    if _pair(size) != [1, 1]:
+    if pair(size) != [1, 1]:
         raise ExportError(f"{name}: AdaptiveAvgPool2d({size}); only output size 1 (global average pool) is supported")
     return [LayerSpec(name, "global_avgpool", inputs)]
 
 
 def _pool(kind: str) -> ModuleFn:
     def fn(m: nn.Module, name: str, inputs: list[str]) -> list[LayerSpec]:
-        if getattr(m, "ceil_mode", False) or _pair(getattr(m, "dilation", 1)) != [1, 1]:
+        if getattr(m, "ceil_mode", False) or pair(getattr(m, "dilation", 1)) != [1, 1]:
             raise ExportError(f"{name}: pooling with ceil_mode/dilation is not supported")
         if kind == "avgpool2d" and not m.count_include_pad:
             raise ExportError(f"{name}: AvgPool2d(count_include_pad=False) is not supported")
         stride = m.stride if m.stride is not None else m.kernel_size
-        attrs = {"kernel_size": _pair(m.kernel_size), "stride": _pair(stride), "padding": _pair(m.padding)}
+        attrs = {"kernel_size": pair(m.kernel_size), "stride": pair(stride), "padding": pair(m.padding)}
         return [LayerSpec(name, kind, inputs, attrs)]
     return fn
 
 
-EXPORTERS[nn.MaxPool2d] = _pool("maxpool2d")
-EXPORTERS[nn.AvgPool2d] = _pool("avgpool2d")
+register_module(nn.ReLU)(_simple("relu"))
+register_module(nn.Flatten)(lambda m, name, inputs: _flatten_checked(m.start_dim, m.end_dim, name, inputs))
+register_module(nn.Identity)(lambda m, name, inputs: [])
+register_module(nn.AdaptiveAvgPool2d)(lambda m, name, inputs: _gap(m.output_size, name, inputs))
+register_module(nn.MaxPool2d)(_pool("maxpool2d"))
+register_module(nn.AvgPool2d)(_pool("avgpool2d"))
 
 # -- function / method converters -------------------------------------------------------
 register_function(operator.add, torch.add, "add", "add_")(_simple("add"))
@@ -167,17 +161,85 @@ def _flatten_fn(node: torch.fx.Node, name: str, inputs: list[str]) -> list[Layer
     return _flatten_checked(start, end, name, inputs)
 
 
+# -- BatchNorm folding ----------------------------------------------------------------------
+
+def bn_affine(bn: nn.BatchNorm2d, dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel ``(scale, shift)`` with eval-mode ``bn(x) = scale·x + shift``, computed in ``dtype``."""
+    with torch.no_grad():
+        root = torch.sqrt(bn.running_var.to(dtype) + bn.eps)
+        scale = bn.weight.detach().to(dtype) / root if bn.affine else 1 / root
+        shift = (bn.bias.detach().to(dtype) if bn.affine else 0) - bn.running_mean.to(dtype) * scale
+    return scale, shift
+
+
+def _folded(layer: nn.Module, bn: nn.BatchNorm2d, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weight and bias of ``layer`` followed by ``bn``, computed in ``dtype``."""
+    scale, shift = bn_affine(bn, dtype)
+    w = layer.weight.detach().to(dtype) * scale.reshape(-1, *([1] * (layer.weight.dim() - 1)))
+    b = layer.bias.detach().to(dtype) if layer.bias is not None else torch.zeros_like(shift)
+    return w, b * scale + shift
+
+
+def _bn_pairs(graph: torch.fx.Graph, modules: dict[str, nn.Module], into: tuple[type, ...]) -> dict[str, str]:
+    """{BatchNorm2d name: layer name} for each BN whose input is a layer of type ``into`` read by
+    nothing else (both called once)."""
+    calls = Counter(n.target for n in graph.nodes if n.op == "call_module")
+    pairs = {}
+    for node in graph.nodes:
+        if node.op != "call_module" or not isinstance(modules[node.target], nn.BatchNorm2d) or not node.args:
+            continue
+        src = node.args[0]
+        if (isinstance(src, torch.fx.Node) and src.op == "call_module" and isinstance(modules[src.target], into)
+                and len(src.users) == 1 and calls[src.target] == calls[node.target] == 1):
+            pairs[node.target] = src.target
+    return pairs
+
+
+@torch.no_grad()
+def fold_batchnorm(model: nn.Module, into: tuple[type[nn.Module], ...] = (nn.Conv2d,),
+                   dtype: torch.dtype | None = None) -> nn.Module:
+    """Fold every eval-mode BatchNorm2d into the layer of a type in ``into`` (e.g. ``nn.Conv2d``,
+    the PECAN convs) whose output only it reads, in place; the BN becomes ``nn.Identity``.
+
+    Arithmetic in ``dtype`` (default: the layer weight's own), stored in the weight's dtype. For a
+    PECAN layer the per-channel scale goes into W (so into the LUT): fold before freezing (a
+    frozen layer is frozen again). Returns ``model``.
+    """
+    graph = _Tracer().trace(model)
+    modules = dict(model.named_modules())
+    for bn_name, name in _bn_pairs(graph, modules, tuple(into)).items():
+        layer = modules[name]
+        w, b = _folded(layer, modules[bn_name], dtype or layer.weight.dtype)
+        layer.weight.copy_(w)
+        if layer.bias is None:
+            layer.bias = nn.Parameter(b.to(layer.weight.dtype))
+        else:
+            layer.bias.copy_(b)
+        if getattr(layer, "frozen", False):
+            layer.freeze()
+        model.set_submodule(bn_name, nn.Identity())
+    return model
+
+
 # -- graph walk ---------------------------------------------------------------------------
 
 class _Tracer(torch.fx.Tracer):
+    def trace(self, root: Any, concrete_args: Any = None) -> torch.fx.Graph:
+        _load_method_exporters()
+        return super().trace(root, concrete_args)
+
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
         return type(m) in EXPORTERS or super().is_leaf_module(m, qualname)
 
 
-def model_to_layers(model: nn.Module) -> list[LayerSpec]:
-    """Convert ``model`` to exchange-format layers (topological order, BN folded where possible)."""
+def model_to_layers(model: nn.Module, *, zero_bias: bool = False) -> list[LayerSpec]:
+    """Convert ``model`` (eval mode) to exchange-format layers in topological order, a BatchNorm2d
+    that alone reads an ``nn.Conv2d`` folded into it. ``zero_bias``: every ``nn.Conv2d`` /
+    ``nn.Linear`` without a bias gets a zero ``bias`` dataset (so the cost models count its adds)."""
     graph = _Tracer().trace(model)
     modules = dict(model.named_modules())
+    folds = _bn_pairs(graph, modules, (nn.Conv2d,))
+    folded_into = {conv: bn for bn, conv in folds.items()}
     alias: dict[str, str] = {}  # fx node name -> layer name producing its value
     layers: list[LayerSpec] = []
     for node in graph.nodes:
@@ -187,47 +249,79 @@ def model_to_layers(model: nn.Module) -> list[LayerSpec]:
         if node.op == "output":
             continue
         inputs = [alias[a.name] for a in node.all_input_nodes]
+        if node.op == "call_module" and node.target in folds:
+            alias[node.name] = inputs[0]  # the conv it is folded into
+            continue
         name = node.target.replace(".", "_") if node.op == "call_module" else node.name
         name = f"l{name}" if name[:1].isdigit() else name
-        if node.op == "call_module":
-            mod = modules[node.target]
-            fn = EXPORTERS.get(type(mod))
-            what = type(mod).__name__
+        mod = modules[node.target] if node.op == "call_module" else None
+        if mod is not None:
+            fn, what = EXPORTERS.get(type(mod)), type(mod).__name__
         elif node.op in ("call_function", "call_method"):
-            fn = FUNCTION_EXPORTERS.get(node.target)
-            what = getattr(node.target, "__name__", str(node.target))
+            fn, what = FUNCTION_EXPORTERS.get(node.target), getattr(node.target, "__name__", str(node.target))
         else:
             fn, what = None, f"{node.op} {node.target}"
         if fn is None:
-            raise ExportError(f"{name}: no exporter for {what}; register one in codesign.models.export.EXPORTERS "
-                              "(modules) or FUNCTION_EXPORTERS (functions)")
-        produced = fn(mod if node.op == "call_module" else node, name, inputs)
+            raise ExportError(f"{name}: no exporter for {what}; register one with codesign.models.export."
+                              "register_module (modules) or register_function (functions)")
+        produced = fn(node if mod is None else mod, name, inputs)
+        if mod is not None and node.target in folded_into:
+            w, b = _folded(mod, modules[folded_into[node.target]], torch.float64)
+            produced[-1].arrays.update(weight=f32(w), bias=f32(b))
+        if zero_bias and isinstance(mod, (nn.Conv2d, nn.Linear)):
+            out = mod.out_channels if isinstance(mod, nn.Conv2d) else mod.out_features
+            produced[-1].arrays.setdefault("bias", np.zeros(out, np.float32))
         layers.extend(produced)
         alias[node.name] = produced[-1].name if produced else inputs[0]
-    return fold_batchnorm_specs(layers)
+    return layers
 
 
-def fold_batchnorm_specs(layers: list[LayerSpec]) -> list[LayerSpec]:
-    """Fold ``batchnorm2d`` into a preceding ``conv2d`` used only by it (float64 arithmetic)."""
-    users: dict[str, int] = {}
-    for layer in layers:
-        for src in layer.inputs:
-            users[src] = users.get(src, 0) + 1
-    by_name = {layer.name: layer for layer in layers}
-    out: list[LayerSpec] = []
-    for layer in layers:
-        src = by_name.get(layer.inputs[0]) if layer.type == "batchnorm2d" else None
-        if src is not None and src.type == "conv2d" and users.get(src.name) == 1:
-            scale = layer.arrays["scale"].astype(np.float64)
-            shift = layer.arrays["shift"].astype(np.float64)
-            w = src.arrays["weight"].astype(np.float64) * scale[:, None, None, None]
-            b = src.arrays.get("bias", np.zeros_like(scale)).astype(np.float64) * scale + shift
-            src.arrays.update(weight=w.astype(np.float32), bias=b.astype(np.float32))
-            for other in layers:  # consumers of the BN now read the conv
-                other.inputs = [src.name if s == layer.name else s for s in other.inputs]
-            continue
-        out.append(layer)
-    return out
+def _np(a: Any, dtype: Any) -> np.ndarray:
+    return (a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)).astype(dtype)
+
+
+@torch.no_grad()
+def model_spec(model: nn.Module, *, golden_inputs: Any = None, golden_labels: Any = None, test_inputs: Any = None,
+               test_labels: Any = None, input_shape: tuple[int, ...] | None = None, name: str = "model",
+               metadata: dict | None = None, zero_bias: bool = False) -> ModelSpec:
+    """The :class:`ModelSpec` of ``model`` (eval mode; PECAN layers frozen).
+
+    Golden vectors are the model's outputs on ``golden_inputs`` (``golden_labels`` default to its
+    predictions); without golden inputs give ``input_shape`` (no batch dimension).
+    ``zero_bias``: see :func:`model_to_layers`.
+    """
+    model.eval()
+    layers = model_to_layers(model, zero_bias=zero_bias)
+    meta = dict(metadata or {})
+    if golden_inputs is None:
+        if input_shape is None:
+            raise ExportError(f"{name}: neither golden_inputs nor input_shape given; expected one of them")
+        logits = model(torch.zeros(1, *input_shape))
+        spec = ModelSpec(name=name, input_shape=tuple(int(s) for s in input_shape), num_classes=int(logits.shape[-1]),
+                         layers=layers, metadata=meta, producer=PRODUCER)
+    else:
+        gi = np.ascontiguousarray(_np(golden_inputs, np.float32))
+        gl = None if golden_labels is None else _np(golden_labels, np.int64)
+        if gi.ndim < 2 or (gl is not None and len(gi) != len(gl)):
+            raise ExportError(f"{name}: golden_inputs {gi.shape} / golden_labels {None if gl is None else gl.shape}; "
+                              "expected (N, ...) and (N,)")
+        logits = model(torch.from_numpy(gi)).float().numpy()
+        if logits.ndim != 2:
+            raise ExportError(f"{name}: model output shape {logits.shape}; expected (N, num_classes)")
+        pred = logits.argmax(1).astype(np.int64)
+        gl = pred.copy() if gl is None else gl
+        spec = ModelSpec(name=name, input_shape=tuple(gi.shape[1:]), num_classes=int(logits.shape[1]), layers=layers,
+                         golden_inputs=gi, golden_logits=np.ascontiguousarray(logits), golden_predictions=pred,
+                         golden_labels=gl, metadata=meta, producer=PRODUCER)
+    if test_inputs is not None:
+        spec.test_inputs = np.ascontiguousarray(_np(test_inputs, np.float32))
+        spec.test_labels = _np(test_labels, np.int64) if test_labels is not None else None
+    return spec
+
+
+def export_model(model: nn.Module, path: str | Path, **kw: Any) -> Path:
+    """Write ``model`` to ``path`` atomically (keywords of :func:`model_spec`); return the path."""
+    return write_model(path, model_spec(model, **kw))
 
 
 @torch.no_grad()
@@ -236,6 +330,7 @@ def architecture_spec(variant: str, seed: int = 0, **knobs: Any) -> ModelSpec:
     converted to a :class:`ModelSpec` (no golden data) — for analytic cost sweeps (costs depend on
     shapes and mapping only, not on trained values)."""
     from codesign.models.nets.digits import NetConfig, build_digits_net
+    from codesign.models.pecan.network import calibrate, freeze_model
 
     gen = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng():
@@ -248,36 +343,4 @@ def architecture_spec(variant: str, seed: int = 0, **knobs: Any) -> ModelSpec:
         freeze_model(model)
     layers = model_to_layers(model)
     return ModelSpec(name=f"digits-{variant}-untrained", input_shape=(1, 8, 8), num_classes=10, layers=layers,
-                     metadata={"variant": variant, "trained": False, **knobs}, producer="codesign.models.export")
-
-
-def _np(a: Any, dtype: Any) -> np.ndarray:
-    return (a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)).astype(dtype)
-
-
-@torch.no_grad()
-def export_model(model: nn.Module, path: str | Path, *, golden_inputs: Any, golden_labels: Any,
-                 test_inputs: Any = None, test_labels: Any = None, name: str = "model",
-                 metadata: dict | None = None) -> Path:
-    """Write ``model`` (eval mode; PECAN layers frozen) to ``path`` atomically; return the path."""
-    model.eval()
-    gi = np.ascontiguousarray(_np(golden_inputs, np.float32))
-    gl = _np(golden_labels, np.int64)
-    if gi.ndim < 2 or len(gi) != len(gl):
-        raise ExportError(f"{path}: golden_inputs {gi.shape} / golden_labels {gl.shape}; expected (N, ...) and (N,)")
-    layers = model_to_layers(model)
-    logits = model(torch.from_numpy(gi)).float().numpy()
-    if logits.ndim != 2:
-        raise ExportError(f"{path}: model output shape {logits.shape}; expected (N, num_classes)")
-    spec = ModelSpec(
-        name=name, input_shape=tuple(gi.shape[1:]), num_classes=int(logits.shape[1]), layers=layers,
-        golden_inputs=gi, golden_logits=np.ascontiguousarray(logits), golden_predictions=logits.argmax(1).astype(np.int64),
-        golden_labels=gl, metadata=dict(metadata or {}), producer="codesign.models.export",
-    )
-    if test_inputs is not None:
-        spec.test_inputs = np.ascontiguousarray(_np(test_inputs, np.float32))
-        spec.test_labels = _np(test_labels, np.int64) if test_labels is not None else None
-    return write_model(path, spec)
-
-
-import codesign.models.debut.export  # noqa: E402,F401  (registers the DeBut exporters)
+                     metadata={"variant": variant, "trained": False, **knobs}, producer=PRODUCER)

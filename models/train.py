@@ -22,9 +22,12 @@ from torch import nn
 
 from codesign.errors import CodesignError
 from codesign.models.data.digits import Split, load_digits_split
-from codesign.models.nets.digits import VARIANTS, NetConfig, build_digits_net, fold_batchnorm
-from codesign.models.pecan.layers import (calibrate, codebook_loss, freeze_model, pecan_modules, seed_prototypes, set_dense,
-                                   set_hard, set_temperature)
+from codesign.models.export import fold_batchnorm
+from codesign.models.metrics import accuracy
+from codesign.models.nets.digits import VARIANTS, NetConfig, build_digits_net
+from codesign.models.pecan.layers import PECAN_TYPES
+from codesign.models.pecan.network import (calibrate, codebook_loss, freeze_model, pecan_modules, seed_prototypes,
+                                           set_dense, set_hard, set_temperature)
 
 
 class TrainingError(CodesignError, ValueError):
@@ -111,16 +114,6 @@ def _shift(x: torch.Tensor, s: int, gen: torch.Generator) -> torch.Tensor:
     return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(off)])
 
 
-@torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
-    """Top-1 accuracy in eval mode."""
-    model.eval()
-    correct = 0
-    for i in range(0, len(x), batch_size):
-        correct += int((model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum())
-    return correct / max(len(x), 1)
-
-
 def _progress(total: int, enabled: bool, desc: str):
     from tqdm.auto import tqdm
 
@@ -195,7 +188,7 @@ def train_model(model: nn.Module, data: Split, cfg: TrainConfig, *, progress: bo
     train_s, train_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     model.eval()
     float_acc = accuracy(model, xte, yte)
-    model = fold_batchnorm(model) if isinstance(model, nn.Sequential) else model
+    fold_batchnorm(model, into=(nn.Conv2d, *PECAN_TYPES))
     if is_pecan:
         calibrate(model, xtr)
         freeze_model(model)

@@ -25,7 +25,8 @@ from codesign.scenarios.scenario import Scenario, ScenarioError
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("CODESIGN_CACHE", REPO / ".cache" / "codesign"))
 #: source files whose change invalidates cached models
-_MODEL_SOURCES = ("models/pecan/layers.py", "models/nets/digits.py", "models/train.py", "models/export.py",
+_MODEL_SOURCES = ("models/pecan/layers.py", "models/pecan/network.py", "models/pecan/export.py",
+                  "models/nets/digits.py", "models/train.py", "models/export.py", "models/metrics.py",
                   "models/data/digits.py", "sim/format.py", "sim/layer_schema.py")
 _VARIANT_KEYS = ("num_prototypes", "subvector_dim", "act_bits", "lut_bits")
 

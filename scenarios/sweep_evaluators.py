@@ -125,9 +125,9 @@ def _xbar_spec(network: str):
     import tempfile
     from pathlib import Path
 
-    from codesign.models.debut.export import export_sequential
     from codesign.models.debut.swap import swap_layers
-    from codesign.scenarios.debut.table import DEBUT_PLAN, all_debut_lenet, lenet_digits
+    from codesign.models.export import export_model
+    from codesign.models.nets.lenet import DEBUT_PLAN, INPUT_SHAPE, all_debut_lenet, lenet_digits
     from codesign.sim.format import read_model
 
     if network not in XBAR_NETWORKS:
@@ -140,19 +140,19 @@ def _xbar_spec(network: str):
         if names:
             model = swap_layers(model, {n: DEBUT_PLAN[n] for n in names}, init="random", seed=0)
     with tempfile.TemporaryDirectory() as tmp:
-        path = export_sequential(Path(tmp) / "m.h5", model, (1, 8, 8), 10, name=network)
+        path = export_model(model, Path(tmp) / "m.h5", input_shape=INPUT_SHAPE, name=network)
         return read_model(path)
 
 
 @lru_cache(maxsize=1)
 def _xbar_trained_dir() -> str:
     """Train the four LeNet variants once (cached on disk by code hash) and export them."""
-    from codesign.models.debut.export import export_sequential
+    from codesign.models.export import export_model
     from codesign.scenarios.debut.hardware import train_models
     from codesign.scenarios.runner import CACHE, code_hash
 
-    sources = ("scenarios/debut/hardware.py", "scenarios/debut/table.py", "models/debut/layers.py", "models/debut/swap.py",
-               "models/debut/export.py", "sim/format.py")
+    sources = ("scenarios/debut/hardware.py", "models/nets/lenet.py", "models/debut/layers.py", "models/debut/swap.py",
+               "models/debut/export.py", "models/export.py", "sim/format.py")
     folder = CACHE / "xbar" / code_hash(sources)
     names = {"dense LeNet": "dense", "FC1 → DeBut": "fc1_debut", "CONV2+FC1+FC2 → DeBut": "conv2_fc1_fc2_debut",
              "all-DeBut": "all_debut"}
@@ -160,8 +160,8 @@ def _xbar_trained_dir() -> str:
         models, (xte, yte) = train_models(quick=False)
         folder.mkdir(parents=True, exist_ok=True)
         for label, model in models.items():
-            export_sequential(folder / f"{names[label]}.h5", model, (1, 8, 8), 10, name=names[label],
-                              golden=xte[:32], golden_labels=yte[:32], test_x=xte, test_y=yte)
+            export_model(model, folder / f"{names[label]}.h5", golden_inputs=xte[:32], golden_labels=yte[:32],
+                         test_inputs=xte, test_labels=yte, name=names[label])
     return str(folder)
 
 

@@ -71,7 +71,7 @@ def _debut_spec():
 
     from codesign.models.debut.layers import DeButConv2d, DeButLinear
     from codesign.models.debut.chain import generate_chain
-    from codesign.models.debut.export import sequential_spec
+    from codesign.models.export import model_spec
 
     torch.manual_seed(0)
     model = nn.Sequential(
@@ -79,7 +79,7 @@ def _debut_spec():
         DeButConv2d(6, 8, 3, generate_chain(8, 54, mode="any"), stride=2, padding=1, bias=False, seed=2),
         nn.Flatten(), DeButLinear(32, 5, [[16, 32, 1, 2, 1], [8, 16, 2, 4, 1]], seed=3))  # cropped: 8 -> 5 outputs
     x = torch.randn(40, 2, 8, 8)
-    return sequential_spec(model, (2, 8, 8), 5, "debut_bench", golden=x)
+    return model_spec(model, golden_inputs=x, name="debut_bench")
 
 
 def test_rebuilt_debut_module_reproduces_golden_and_simulator():

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from codesign.models.compression.export import export_compressed
 from codesign.models.compression.ezcrop import collect_scores, prune_channels
 from codesign.models.nets.resnets import SmallResNet
 from codesign.models.compression.shift import ShiftResNet, prune_shifts
 from codesign.models.compression.tensor_view import decompose_model
+from codesign.models.export import export_model
 from codesign.sim.hardware import crossbar_hw
 from codesign.sim.engine import Simulator
 from codesign.sim.format import read_model
@@ -51,7 +51,8 @@ def _variants():
 def test_variant_exports_and_simulates(name, tmp_path):
     model = _variants()[name]
     x = np.random.default_rng(1).random((4, 3, 32, 32), dtype=np.float32)
-    path = export_compressed(model, tmp_path / f"{name}.h5", name, x, np.zeros(4, np.int64))
+    path = export_model(model, tmp_path / f"{name}.h5", golden_inputs=x, golden_labels=np.zeros(4, np.int64), name=name,
+                        zero_bias=True)
     spec = read_model(path)
     ev = Simulator(spec).evaluate("golden", progress=False)  # float layers on the digital unit
     assert ev.golden_max_abs_diff < 1e-4 and ev.golden_match == 1.0

@@ -5,7 +5,7 @@ import torch
 
 from codesign.models.compression.ezcrop import collect_scores, ezcrop_ratio, prune_channels, rank_score, zone_step
 from codesign.models.nets.resnets import SmallResNet
-from codesign.models.compression.training import count_params
+from codesign.models.metrics import count_params
 
 torch.set_num_threads(1)
 

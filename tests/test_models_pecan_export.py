@@ -8,9 +8,10 @@ import torch
 from torch import nn
 
 from _pecan_reference import pecan_conv, pecan_vectors
-from codesign.models.export import ExportError, export_model, model_to_layers
-from codesign.models.nets.digits import NetConfig, build_digits_net, fold_batchnorm
-from codesign.models.pecan.layers import calibrate, freeze_model
+from codesign.models.export import ExportError, export_model, fold_batchnorm, model_to_layers
+from codesign.models.nets.digits import NetConfig, build_digits_net
+from codesign.models.pecan.layers import PECAN_TYPES
+from codesign.models.pecan.network import calibrate, freeze_model
 from codesign.sim.format import FormatError, read_model
 
 torch.set_num_threads(1)
@@ -47,7 +48,7 @@ def _small_model(variant, batchnorm=False):
     model.train()
     model(x)  # initialises prototypes, BN statistics
     model.eval()
-    model = fold_batchnorm(model)
+    fold_batchnorm(model, into=(nn.Conv2d, *PECAN_TYPES))
     if variant != "baseline":
         calibrate(model, x)
         freeze_model(model)

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from _pecan_reference import pecan_conv, pecan_vectors
-from codesign.models.pecan.layers import (PecanConv2d, PecanError, PecanLinear, calibrate, freeze_model,
-                                   seed_prototypes, set_hard, set_temperature)
+from codesign.models.pecan.layers import PecanConv2d, PecanError, PecanLinear
+from codesign.models.pecan.network import calibrate, freeze_model, seed_prototypes, set_hard, set_temperature
 
 torch.set_num_threads(1)
 

@@ -11,9 +11,9 @@ from codesign.models.robustness.adversarial import (
     WeightAverager,
     frequency_regularizer,
     refresh_bn,
-    small_cnn,
     train_robust,
 )
+from codesign.models.nets.small_cnn import small_cnn
 from codesign.models.robustness.attacks import AttackConfig, cw_linf, cw_margin_loss, pgd
 
 torch.set_num_threads(1)

@@ -3,7 +3,8 @@
 import numpy as np
 import torch
 
-from codesign.models.robustness.adversarial import refresh_bn, small_cnn
+from codesign.models.nets.small_cnn import small_cnn
+from codesign.models.robustness.adversarial import refresh_bn
 from codesign.models.export import export_model
 from codesign.scenarios.robustness.table import ExperimentConfig, load_trained, run_train_eval
 from codesign.sim.format import read_model

@@ -15,7 +15,8 @@ import torch
 from codesign.models.data.digits import load_digits_split
 from codesign.models.export import export_model
 from codesign.models.nets.digits import NetConfig, build_digits_net
-from codesign.models.pecan.layers import PecanConv2d, PecanLinear, calibrate, freeze_model
+from codesign.models.pecan.layers import PecanConv2d, PecanLinear
+from codesign.models.pecan.network import calibrate, freeze_model
 from codesign.sim.engine import Simulator
 from codesign.sim.format import read_model
 

@@ -24,6 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from codesign.models.export import bn_affine
 from codesign.models.nets.resnets import ResNetBase, make_shortcut
 
 __all__ = ["Shift", "ShiftConv", "ShiftBlock", "ShiftResNet", "shift_offsets", "merge_shift_conv",
@@ -90,16 +91,11 @@ class ShiftResNet(ResNetBase):
                          in_channels)
 
 
-def _bn_affine(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    return scale, bn.bias - bn.running_mean * scale
-
-
 @torch.no_grad()
 def merge_shift_conv(sc: ShiftConv) -> nn.Conv2d:
     """Exact single 1×1 conv (with bias, same stride) equal to ``sc`` with its shift removed (eval BN)."""
-    s_a, t_a = _bn_affine(sc.bn_a)
-    s_b, t_b = _bn_affine(sc.bn_b)
+    s_a, t_a = bn_affine(sc.bn_a, torch.float32)
+    s_b, t_b = bn_affine(sc.bn_b, torch.float32)
     wa = sc.conv_a.weight[:, :, 0, 0].double()  # [mid, ci]
     wb = sc.conv_b.weight[:, :, 0, 0].double()  # [co, mid]
     w = s_b.double()[:, None] * (wb @ (s_a.double()[:, None] * wa))

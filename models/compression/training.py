@@ -1,9 +1,8 @@
-"""Training, evaluation and cost counting shared by the compression modules.
+"""Training shared by the compression modules.
 
 ``train(model, xtr, ytr, epochs, lr, seed)`` — SGD + momentum, cosine LR, random-crop (pad 2)
-and horizontal-flip augmentation; ``evaluate`` → accuracy in %; ``count_params``;
-``count_macs`` (multiply-accumulates of conv/linear for one 32×32 input, via forward hooks;
-a depthwise k×k conv counts k²·C·H·W, a shift counts 0 because it is not a Conv2d).
+and horizontal-flip augmentation; ``fine_tune`` after a structural change. Accuracy, parameter
+and MAC counts (a depthwise k×k conv counts k²·C·H·W, a shift 0): :mod:`codesign.models.metrics`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ["train", "evaluate", "count_params", "count_macs", "fine_tune"]
+__all__ = ["train", "fine_tune"]
 
 
 def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -59,47 +58,3 @@ def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int = 10, 
 def fine_tune(model: nn.Module, xtr, ytr, epochs: int = 2, lr: float = 0.01, seed: int = 0, **kw) -> nn.Module:
     """Short low-LR training after a structural change (decomposition, merge, pruning)."""
     return train(model, xtr, ytr, epochs=epochs, lr=lr, seed=seed, **kw)
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> float:
-    """Top-1 accuracy in percent (model in eval mode)."""
-    model.eval()
-    xt, yt = torch.as_tensor(x), torch.as_tensor(y)
-    correct = 0
-    for i in range(0, len(xt), batch_size):
-        correct += int((model(xt[i:i + batch_size]).argmax(1) == yt[i:i + batch_size]).sum())
-    return 100.0 * correct / max(1, len(xt))
-
-
-def count_params(model: nn.Module) -> int:
-    """Trainable parameters (BN affine included; buffers such as shift kernels excluded)."""
-    return int(sum(p.numel() for p in model.parameters()))
-
-
-@torch.no_grad()
-def count_macs(model: nn.Module, input_shape=(3, 32, 32)) -> int:
-    """MACs of Conv2d and Linear layers for one input (BN/ReLU/add/shift counted as 0)."""
-    total = [0]
-
-    def conv_hook(m, inp, out):
-        total[0] += out[0].numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
-
-    def lin_hook(m, inp, out):
-        total[0] += m.in_features * m.out_features
-
-    hooks = []
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            hooks.append(m.register_forward_hook(conv_hook))
-        elif isinstance(m, nn.Linear):
-            hooks.append(m.register_forward_hook(lin_hook))
-    was_training = model.training
-    model.eval()
-    try:
-        model(torch.zeros(1, *input_shape))
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
-    return int(total[0])

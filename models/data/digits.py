@@ -1,4 +1,4 @@
-"""Offline datasets for the PECAN models: scikit-learn digits and local MNIST idx files.
+"""Offline datasets for the digits models (PECAN, DeBut): scikit-learn digits and local MNIST idx files.
 
 No downloads: digits ship with scikit-learn; MNIST is read from idx files the user points at.
 Images are float32 NCHW in [0, 1]; labels int64.
@@ -47,6 +47,15 @@ def load_digits_split(seed: int = 0, test_fraction: float = 0.2) -> Split:
     xtr, xte, ytr, yte = train_test_split(x, y, test_size=test_fraction, random_state=seed, stratify=y)
     return Split(np.ascontiguousarray(xtr), ytr, np.ascontiguousarray(xte), yte, name="digits")
 
+
+
+def load_digits_tensors(seed: int = 0) -> tuple:
+    """:func:`load_digits_split` as torch tensors ``(x_train, y_train, x_test, y_test)``."""
+    import torch
+
+    sp = load_digits_split(seed=seed)
+    return (torch.from_numpy(sp.x_train), torch.from_numpy(sp.y_train),
+            torch.from_numpy(sp.x_test), torch.from_numpy(sp.y_test))
 
 _MNIST_FILES = {
     "x_train": "train-images-idx3-ubyte",

@@ -19,13 +19,7 @@ from codesign.models.debut.layers import ChainError, DeButConv2d, DeButLinear
 from codesign.models.debut.chain import generate_chain
 from codesign.models.debut.initialization import als_init
 
-__all__ = ["debut_like", "swap_layers", "lowrank_like", "swap_lowrank", "lowrank_rank_for", "finetune",
-           "evaluate", "count_params"]
-
-
-def count_params(model: nn.Module) -> int:
-    return int(sum(p.numel() for p in model.parameters()))
-
+__all__ = ["debut_like", "swap_layers", "lowrank_like", "swap_lowrank", "lowrank_rank_for", "finetune"]
 
 def _sizes(mod: nn.Module) -> tuple[int, int]:
     if isinstance(mod, nn.Linear):
@@ -60,12 +54,6 @@ def debut_like(mod: nn.Module, chain_or_opts: Any, init: str = "als", sweeps: in
     return new.to(mod.weight.dtype)
 
 
-def _replace(model: nn.Module, name: str, new: nn.Module) -> None:
-    parent_name, _, leaf = name.rpartition(".")
-    parent = model.get_submodule(parent_name) if parent_name else model
-    setattr(parent, leaf, new)
-
-
 def swap_layers(model: nn.Module, plan: dict[str, Any], init: str = "als", sweeps: int = 6,
                 seed: int = 0) -> nn.Module:
     """Copy of ``model`` with each ``plan`` entry (module name -> chain or generator options) swapped."""
@@ -75,7 +63,7 @@ def swap_layers(model: nn.Module, plan: dict[str, Any], init: str = "als", sweep
             mod = model.get_submodule(name)
         except AttributeError:
             raise ChainError(f"model has no sub-module {name!r}") from None
-        _replace(model, name, debut_like(mod, spec, init=init, sweeps=sweeps, seed=seed + k))
+        model.set_submodule(name, debut_like(mod, spec, init=init, sweeps=sweeps, seed=seed + k))
     return model
 
 
@@ -113,18 +101,8 @@ def lowrank_like(mod: nn.Module, rank: int) -> nn.Module:
 def swap_lowrank(model: nn.Module, ranks: dict[str, int]) -> nn.Module:
     model = copy.deepcopy(model)
     for name, rank in ranks.items():
-        _replace(model, name, lowrank_like(model.get_submodule(name), rank))
+        model.set_submodule(name, lowrank_like(model.get_submodule(name), rank))
     return model
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 512) -> float:
-    """Accuracy (0..1) of ``model`` on (x, y)."""
-    model.eval()
-    correct = 0
-    for i in range(0, len(x), batch):
-        correct += int((model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum())
-    return correct / max(len(x), 1)
 
 
 def finetune(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int = 10, lr: float = 3e-3,

@@ -1,1 +1,1 @@
-"""Reference networks: digits CNNs (baseline / PECAN), LeNets, ResNets."""
+"""Reference networks: digits CNNs (baseline / PECAN), the LeNet (dense / DeBut), ResNets, the robustness CNN."""

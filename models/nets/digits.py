@@ -1,21 +1,23 @@
 """Small CNNs for 8×8 digits in three variants with one topology.
 
-Topology (input 1×8×8)::
+Topology (input 1×8×8; module names in brackets)::
 
-    conv3x3(1→c1, pad 1) [BN] ReLU maxpool2 → conv3x3(c1→c2, pad 1) [BN] ReLU maxpool2
-    → flatten (c2·2·2) → linear(→10)
+    conv3x3(1→c1, pad 1) [conv1] · BN [bn1] · ReLU [relu1] · maxpool2 [pool1]
+    → conv3x3(c1→c2, pad 1) [conv2] · BN [bn2] · ReLU [relu2] · maxpool2 [pool2]
+    → flatten (c2·2·2) [flatten] → linear(→10) [fc]
 
 ``baseline`` uses nn.Conv2d/nn.Linear; ``pecan_a`` / ``pecan_d`` replace *every* conv and
 linear by :class:`PecanConv2d` / :class:`PecanLinear` (angle / distance mode), as the paper does.
 Conv subspaces are one input channel each (d = 9, D = in_channels); the classifier uses
-d = 8 (two channels' 2×2 maps per subspace). Optional BatchNorm is folded by :func:`fold_batchnorm`.
+d = 8 (two channels' 2×2 maps per subspace). The optional BatchNorm is folded after training
+(:func:`codesign.models.export.fold_batchnorm`).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
-import torch
 from torch import nn
 
 from codesign.models.pecan.layers import PecanConv2d, PecanLinear, PECAN_TYPES
@@ -65,42 +67,17 @@ def build_digits_net(variant: str, cfg: NetConfig | None = None) -> nn.Sequentia
     n_flat = c2 * feat * feat
     kp = cfg.num_prototypes
     k1, k2, k3 = (kp, kp, kp) if isinstance(kp, int) else tuple(kp)
-    layers: list[nn.Module] = [conv(cfg.in_channels, c1, k1, cfg.conv1_subvector_dim)]
-    layers += [nn.BatchNorm2d(c1)] if cfg.batchnorm else []
-    layers += [nn.ReLU(), nn.MaxPool2d(2), conv(c1, c2, k2, cfg.conv2_subvector_dim)]
-    layers += [nn.BatchNorm2d(c2)] if cfg.batchnorm else []
-    layers += [nn.ReLU(), nn.MaxPool2d(2), nn.Flatten()]
+    layers: list[tuple[str, nn.Module]] = [("conv1", conv(cfg.in_channels, c1, k1, cfg.conv1_subvector_dim))]
+    layers += [("bn1", nn.BatchNorm2d(c1))] if cfg.batchnorm else []
+    layers += [("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)), ("conv2", conv(c1, c2, k2, cfg.conv2_subvector_dim))]
+    layers += [("bn2", nn.BatchNorm2d(c2))] if cfg.batchnorm else []
+    layers += [("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)), ("flatten", nn.Flatten())]
     if mode is None:
-        layers.append(nn.Linear(n_flat, cfg.num_classes))
+        layers.append(("fc", nn.Linear(n_flat, cfg.num_classes)))
     else:
-        layers.append(PecanLinear(n_flat, cfg.num_classes, subvector_dim=dim(n_flat, cfg.linear_subvector_dim),
-                                  num_prototypes=k3, **common))
-    for m in layers:
+        layers.append(("fc", PecanLinear(n_flat, cfg.num_classes, subvector_dim=dim(n_flat, cfg.linear_subvector_dim),
+                                         num_prototypes=k3, **common)))
+    for _, m in layers:
         if isinstance(m, PECAN_TYPES):
             m.null_prototype = cfg.null_prototype
-    return nn.Sequential(*layers)
-
-
-@torch.no_grad()
-def fold_batchnorm(model: nn.Sequential) -> nn.Sequential:
-    """Fold every eval-mode BatchNorm2d into the conv (float or PECAN) right before it (in place).
-
-    For PECAN layers the per-channel scale goes into W (so into the LUT) and the shift into the
-    bias; call this before :func:`codesign.models.pecan.layers.freeze_model`.
-    """
-    mods = list(model)
-    out: list[nn.Module] = []
-    for m in mods:
-        if isinstance(m, nn.BatchNorm2d) and out and isinstance(out[-1], (nn.Conv2d, *PECAN_TYPES)):
-            conv = out[-1]
-            scale = m.weight / torch.sqrt(m.running_var + m.eps) if m.affine else 1 / torch.sqrt(m.running_var + m.eps)
-            shift = (m.bias if m.affine else 0) - m.running_mean * scale
-            conv.weight.mul_(scale.reshape(-1, *([1] * (conv.weight.dim() - 1))))
-            if conv.bias is None:
-                conv.bias = nn.Parameter(torch.zeros_like(shift))
-            conv.bias.copy_(conv.bias * scale + shift)
-            if isinstance(conv, PECAN_TYPES) and conv.frozen:
-                conv.freeze()
-            continue
-        out.append(m)
-    return nn.Sequential(*out)
+    return nn.Sequential(OrderedDict(layers))

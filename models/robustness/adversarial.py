@@ -12,6 +12,7 @@ recomputed over the training data at the end (:func:`refresh_bn`).
 
 The attack used during training is :func:`codesign.models.robustness.attacks.pgd` (torchattacks PGD by
 default). Attacks are generated with the model in eval mode; the loss is then computed in train mode.
+The network is :func:`codesign.models.nets.small_cnn.small_cnn`; accuracy: :func:`codesign.models.metrics.accuracy`.
 """
 
 from __future__ import annotations
@@ -24,17 +25,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from codesign.errors import CodesignError
+from codesign.models.nets.small_cnn import small_cnn
 from codesign.models.robustness.attacks import AttackConfig, pgd
 
 __all__ = [
     "RobustTrainConfig",
-    "small_cnn",
     "frequency_regularizer",
     "WeightAverager",
     "refresh_bn",
     "train_robust",
     "METHODS",
-    "accuracy",
 ]
 
 #: method name -> (adversarial training, frequency regularizer, weight averaging)
@@ -49,24 +49,6 @@ METHODS: dict[str, tuple[bool, bool, bool]] = {
 
 class TrainConfigError(CodesignError, ValueError):
     """Bad adversarial-training configuration or state."""
-
-
-def small_cnn(width: int = 8, num_classes: int = 10, in_channels: int = 3, image_size: int = 32) -> nn.Sequential:
-    """conv-BN-ReLU-maxpool stages (width, 2·width, 4·width), one more conv-BN-ReLU, global average
-    pool, linear. ``image_size`` is accepted for API symmetry (global pooling makes it irrelevant).
-
-    Plain ``nn.Sequential`` of standard modules so the HDF5 exporter can fold BN into the convs.
-    """
-    w = int(width)
-    layers: list[nn.Module] = []
-    c = in_channels
-    for out, pool in ((w, True), (2 * w, True), (4 * w, True), (4 * w, False)):
-        layers += [nn.Conv2d(c, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU()]
-        if pool:
-            layers.append(nn.MaxPool2d(2))
-        c = out
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, num_classes)]
-    return nn.Sequential(*layers)
 
 
 def frequency_regularizer(clean_logits: torch.Tensor, adv_logits: torch.Tensor) -> torch.Tensor:
@@ -246,14 +228,3 @@ def train_robust(
     swa = refresh_bn(averager.model(), x_train).eval()
     log[-1]["swa_snapshots"] = averager.n
     return swa, log
-
-
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
-    """Top-1 accuracy in eval mode."""
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for i in range(0, len(x), batch_size):
-            correct += int((model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size]).sum())
-    return correct / max(1, len(x))
-

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign.models.compression.export import export_compressed
-from codesign.models.compression.training import count_macs, count_params, evaluate
+from codesign.models.export import export_model
+from codesign.models.metrics import accuracy, count_macs, count_params
 from codesign.sim.engine import Simulator
 from codesign.sim.format import read_model
 from codesign.sim.hardware import crossbar_hw
@@ -64,16 +64,16 @@ def hw_table(models: dict, data, n_eval: int = 64, out_dir: Path | None = None, 
         for name, model in models.items():
             log(f"simulating {name}")
             fname = name.replace(" ", "_").replace("=", "").replace(".", "")
-            path = export_compressed(model, out_dir / f"{fname}.h5", name, xte[:32], yte[:32],
-                                     test_x=xte[:n_eval], test_y=yte[:n_eval])
+            path = export_model(model, out_dir / f"{fname}.h5", golden_inputs=xte[:32], golden_labels=yte[:32],
+                                test_inputs=xte[:n_eval], test_labels=yte[:n_eval], name=name, zero_bias=True)
             spec = read_model(path)
             sim = Simulator(spec, hw=hw)
             rep = sim.cost()
             ev = sim.evaluate("testset", progress=False)
             util = _utilization(spec, rep)
-            rows.append({"variant": name, "acc_torch": evaluate(model, xte, yte),
+            rows.append({"variant": name, "acc_torch": 100 * accuracy(model, xte, yte),
                          "acc_crossbar": 100.0 * ev.accuracy, "n_eval": ev.n, "params": count_params(model),
-                         "macs": count_macs(model), "energy_uj": rep.total_energy_pj / 1e6,
+                         "macs": count_macs(model, xte.shape[1:]), "energy_uj": rep.total_energy_pj / 1e6,
                          "latency_us": rep.latency_ns / 1e3, "area_mm2": rep.area_mm2,
                          "area_arrays_mm2": rep.area_mm2 - rep.area_by_component_mm2.get("digital_unit", 0.0),
                          "tiles": int(util.pop("tiles")), "util": util, "file": str(path),

@@ -18,9 +18,10 @@ import torch
 
 from codesign.atomic import replacing
 from codesign.models.compression import ezcrop as ez
-from codesign.models.compression.training import count_macs, count_params, evaluate, fine_tune, train
+from codesign.models.compression.training import fine_tune, train
 from codesign.models.nets.resnets import SmallResNet
 from codesign.models.data.shapes import load_cifar10_pickles, make_shapes_dataset
+from codesign.models.metrics import accuracy, count_macs, count_params
 from codesign.models.compression.shift import ShiftResNet, prune_shifts, select_shifts
 from codesign.models.compression.tensor_view import decompose_model
 
@@ -99,8 +100,8 @@ TV_VARIANTS = [("DP m=1", "dp", 1), ("DP m=2", "dp", 2), ("PD m=1", "pd", 1), ("
 
 def _row(name, model, data, acc_before=None, **extra):
     xte, yte = data[4], data[5]
-    row = {"variant": name, "acc": evaluate(model, xte, yte), "acc_no_ft": acc_before,
-           "params": count_params(model), "macs": count_macs(model)}
+    row = {"variant": name, "acc": 100 * accuracy(model, xte, yte), "acc_no_ft": acc_before,
+           "params": count_params(model), "macs": count_macs(model, xte.shape[1:])}
     row.update(extra)
     return row
 
@@ -116,7 +117,7 @@ def tensor_view_variants(cfg: CompressConfig, cache_dir: Path | None = None, log
         def build(form=form, rank=rank, name=name):
             log(f"decomposing: {name}")
             m = decompose_model(copy.deepcopy(dense), form, rank, seed=cfg.seed)
-            m.acc_no_ft = evaluate(m, data[4], data[5])
+            m.acc_no_ft = 100 * accuracy(m, data[4], data[5])
             return fine_tune(m, xtr, ytr, epochs=cfg.ft_epochs, seed=cfg.seed + 1)
         m = _cached(cache_dir, name.replace(" ", "_").replace("=", ""), cfg, build)
         rows.append(_row(name, m, data, getattr(m, "acc_no_ft", None)))
@@ -130,7 +131,7 @@ def tensor_view_variants(cfg: CompressConfig, cache_dir: Path | None = None, log
         sel = select_shifts(m, xval, yval, target_saving=cfg.shift_saving)
         prune_shifts(m, [r["index"] for r in sel if r["selected"]])
         m.shift_selection = sel
-        m.acc_no_ft = evaluate(m, data[4], data[5])
+        m.acc_no_ft = 100 * accuracy(m, data[4], data[5])
         return fine_tune(m, xtr, ytr, epochs=cfg.ft_epochs, seed=cfg.seed + 1)
 
     sp = _cached(cache_dir, "shift_pruned", cfg, pruned)
@@ -166,14 +167,15 @@ def ezcrop_experiment(cfg: CompressConfig, ratios=(0.5,), seeds=(0, 1, 2), n_sco
                 s = scores.get(method) if method != "random" else ez.collect_scores(dense, xs, "random", seed=seed)[0]
                 mapping = dict(zip(convs_old, [mm.conv1 for mm in ez._block_convs(m)]))
                 ez.prune_channels(m, {mapping[c]: v for c, v in s.items()}, ratio)
-                accs0.append(evaluate(m, xte, yte))
+                accs0.append(100 * accuracy(m, xte, yte))
                 fine_tune(m, xtr, ytr, epochs=cfg.ft_epochs, seed=cfg.seed + 100 + seed)
-                accs.append(evaluate(m, xte, yte))
+                accs.append(100 * accuracy(m, xte, yte))
             log(f"ratio {ratio} {method}: {np.mean(accs):.2f}")
             rows.append({"ratio": ratio, "method": method, "acc_mean": float(np.mean(accs)),
                          "acc_std": float(np.std(accs)), "acc_no_ft_mean": float(np.mean(accs0)),
-                         "params": count_params(m), "macs": count_macs(m), "seeds": len(seeds)})
-    base = {"acc": evaluate(dense, xte, yte), "params": count_params(dense), "macs": count_macs(dense)}
+                         "params": count_params(m), "macs": count_macs(m, xte.shape[1:]), "seeds": len(seeds)})
+    base = {"acc": 100 * accuracy(dense, xte, yte), "params": count_params(dense),
+            "macs": count_macs(dense, xte.shape[1:])}
     timing = {"n_images": len(xs), "ezcrop_s": timing["ezcrop"], "rank_s": timing["rank"],
               "ezcrop_faster_pct": 100.0 * (1 - timing["ezcrop"] / timing["rank"])}
     return rows, base, timing

@@ -1,14 +1,14 @@
 """The all-DeBut digits LeNet as a trained, exported model: variant ``"debut"`` of the runner.
 
-:func:`train_debut_digits` builds :func:`codesign.scenarios.debut.table.all_debut_lenet`
+:func:`train_debut_digits` builds :func:`codesign.models.nets.lenet.all_debut_lenet`
 (every conv/linear a generated DeBut chain, shrink level 2, random init, seeded) and trains it with
 :func:`codesign.models.debut.swap.finetune` (Adam 3e-3, cosine schedule, batch 64, 30 epochs by default)
-on the digits split of ``load_digits_tensors(0)`` — the recipe of the "all-DeBut" model of
-``codesign debut hw``. Training is repeatable: one intra-op thread, deterministic algorithms, the
+on the digits split of :func:`codesign.models.data.digits.load_digits_tensors` (seed 0) — the recipe
+of the "all-DeBut" model of ``codesign debut hw``. Training is repeatable: one intra-op thread, deterministic algorithms, the
 model/data seeds, and denormal floats flushed to zero while training (export uses IEEE arithmetic).
 Training takes 5–6.5 s on one core of the 2-vCPU dev machine (AMD EPYC, 30 epochs, measured
 ``train_time_s``; seed 0: 96.67 % test accuracy). :func:`export_debut_digits` writes the eval model
-with golden vectors and the test set (``debut_linear`` / ``debut_conv2d`` layers, models/debut/export.py).
+with golden vectors and the test set (``debut_linear`` / ``debut_conv2d`` layers, ``models/export.py``).
 ``codesign.scenarios.runner.get_model("debut", settings)`` caches the file like the PECAN models.
 """
 
@@ -25,8 +25,8 @@ from codesign.errors import CodesignError
 KEY_SETTINGS = ("seed", "epochs", "golden_size")
 #: repo files whose change invalidates a cached DeBut model
 SOURCES = ("models/debut/layers.py", "models/debut/chain.py", "models/debut/export.py", "models/debut/swap.py",
-           "models/data/digits.py", "scenarios/debut/table.py", "scenarios/debut/digits.py",
-           "sim/format.py", "sim/layer_schema.py")
+           "models/nets/lenet.py", "models/data/digits.py", "models/export.py", "models/metrics.py",
+           "scenarios/debut/digits.py", "sim/format.py", "sim/layer_schema.py")
 DEFAULT_EPOCHS = 30
 
 
@@ -60,8 +60,10 @@ def _repeatable():
 
 def train_debut_digits(seed: int = 0, epochs: int | None = None):
     """Train the all-DeBut LeNet on digits -> (eval model, metrics with ``test_accuracy``, ``train_time_s``)."""
-    from codesign.models.debut.swap import evaluate, finetune
-    from codesign.scenarios.debut.table import all_debut_lenet, load_digits_tensors
+    from codesign.models.data.digits import load_digits_tensors
+    from codesign.models.debut.swap import finetune
+    from codesign.models.metrics import accuracy
+    from codesign.models.nets.lenet import all_debut_lenet
 
     epochs = int(epochs or DEFAULT_EPOCHS)
     if epochs < 1:
@@ -75,19 +77,19 @@ def train_debut_digits(seed: int = 0, epochs: int | None = None):
     if not all(loss == loss for loss in losses):  # NaN check
         raise DeButTrainingError(f"variant 'debut', seed {seed}: training diverged (NaN loss)")
     model.eval()
-    metrics = {"test_accuracy": evaluate(model, xte, yte), "train_accuracy": evaluate(model, xtr, ytr),
+    metrics = {"test_accuracy": accuracy(model, xte, yte), "train_accuracy": accuracy(model, xtr, ytr),
                "train_time_s": round(secs, 2), "epochs": epochs, "seed": int(seed), "final_loss": losses[-1]}
     return model, metrics
 
 
 def export_debut_digits(path: Path, model, metrics: dict[str, Any], settings: dict[str, Any]) -> Path:
     """Write the trained model (atomic) with ``golden_size`` golden vectors and the whole test set."""
-    from codesign.models.debut.export import export_sequential
-    from codesign.scenarios.debut.table import load_digits_tensors
+    from codesign.models.data.digits import load_digits_tensors
+    from codesign.models.export import export_model
 
     _, _, xte, yte = load_digits_tensors(0)
     n_gold = int(settings.get("golden_size", 64))
     metadata = {"variant": "debut", "dataset": "sklearn digits", "network": "all-DeBut LeNet (shrink 2)",
                 "train_settings": key_settings(settings), **metrics}
-    return export_sequential(path, model, (1, 8, 8), 10, name="digits-debut", golden=xte[:n_gold],
-                             golden_labels=yte[:n_gold], test_x=xte, test_y=yte, metadata=metadata)
+    return export_model(model, path, golden_inputs=xte[:n_gold], golden_labels=yte[:n_gold], test_inputs=xte,
+                        test_labels=yte, name="digits-debut", metadata=metadata)

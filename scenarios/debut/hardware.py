@@ -1,6 +1,6 @@
 """Dense vs DeBut LeNet (digits) on the same simulated crossbar technology.
 
-Trains the baseline and the DeBut variants of :mod:`codesign.scenarios.debut.table`,
+Trains the baseline and the DeBut variants of the LeNet (:mod:`codesign.models.nets.lenet`),
 exports each to HDF5, routes every conv/linear (dense or DeBut) to the crossbars (default
 CrossbarParams: 128×128 ReRAM 1T1R, 2-bit cells, 8-bit weights, 8-bit inputs with a 1-bit DAC,
 8-bit ADC), and runs the test set through the simulator. DeBut layers are evaluated under the
@@ -14,9 +14,11 @@ from pathlib import Path
 
 import torch
 
-from codesign.models.debut.export import export_sequential
-from codesign.models.debut.swap import count_params, evaluate, finetune, swap_layers
-from codesign.scenarios.debut.table import DEBUT_PLAN, all_debut_lenet, count_macs, lenet_digits, load_digits_tensors
+from codesign.models.data.digits import load_digits_tensors
+from codesign.models.debut.swap import finetune, swap_layers
+from codesign.models.export import export_model
+from codesign.models.metrics import accuracy, count_macs, count_params
+from codesign.models.nets.lenet import DEBUT_PLAN, INPUT_SHAPE, all_debut_lenet, lenet_digits
 
 __all__ = ["run_hw", "format_hw_table"]
 
@@ -52,8 +54,8 @@ def run_hw(quick: bool = False, limit: int | None = None, tech: str = "reram_1t1
         folder.mkdir(parents=True, exist_ok=True)
         for name, model in models.items():
             path = folder / (name.replace(" ", "_").replace("→", "to").replace("+", "_") + ".h5")
-            export_sequential(path, model, (1, 8, 8), 10, name=name, golden=xte[:32], golden_labels=yte[:32],
-                              test_x=xte, test_y=yte)
+            export_model(model, path, golden_inputs=xte[:32], golden_labels=yte[:32], test_inputs=xte,
+                         test_labels=yte, name=name)
             has_debut = name != "dense LeNet"
             for mapping in (("dense", "block", "diagonal") if has_debut else ("-",)):
                 hw = crossbar_hw(layer_types=(*CROSSBAR_LAYER_TYPES, "debut_linear", "debut_conv2d"), technology=tech,
@@ -64,10 +66,10 @@ def run_hw(quick: bool = False, limit: int | None = None, tech: str = "reram_1t1
                 tiles = sum(int(c.mapping.get("tiles", 0)) for c in xb)
                 util = sum(c.utilization * int(c.mapping.get("tiles", 0)) for c in xb) / max(tiles, 1)
                 rows.append({
-                    "model": name, "mapping": mapping, "params": count_params(model), "macs": count_macs(model),
+                    "model": name, "mapping": mapping, "params": count_params(model), "macs": count_macs(model, INPUT_SHAPE),
                     "tiles": tiles, "utilization": util, "energy_nj": rep.total_energy_pj / 1e3,
                     "latency_us": rep.latency_ns / 1e3, "area_mm2": rep.area_mm2,
-                    "acc_pytorch": evaluate(model, xte, yte), "acc_crossbar": ev.accuracy,
+                    "acc_pytorch": accuracy(model, xte, yte), "acc_crossbar": ev.accuracy,
                 })
     return rows
 

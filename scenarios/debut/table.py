@@ -1,8 +1,7 @@
 """DeBut at reduced scale: a LeNet-like CNN on scikit-learn digits (the MNIST stand-in).
 
-Network (the paper's LeNet shapes on 8×8 digits): conv1 1→8 3×3 pad 2 (10×10) · ReLU ·
-conv2 8→16 3×3 pad 1 · ReLU · maxpool 2 → 16×5×5 = 400 · fc1 400→128 · ReLU · fc2 128→64 ·
-ReLU · fc3 64→10 (61.5K parameters, like the paper's 61.5K).
+Network: :func:`codesign.models.nets.lenet.lenet_digits` (the paper's LeNet shapes on 8×8 digits,
+61.5K parameters, like the paper's 61.5K); swapped layers' chains: ``DEBUT_PLAN`` there.
 
 Rows: baseline; FC1 → DeBut (85% of FC1 removed, ALS warm start, and random init);
 conv2+FC1+FC2 → DeBut; each DeBut row next to a truncated-SVD low-rank swap with the largest
@@ -12,87 +11,19 @@ conv/linear chain comes from the generator alone (trained from random init).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, asdict
 
 import numpy as np
 import torch
 from torch import nn
 
+from codesign.models.data.digits import load_digits_tensors
 from codesign.models.debut.layers import DeButConv2d, DeButLinear, chain_params
-from codesign.models.debut.chain import NoChainError, generate_chain
-from codesign.models.debut.swap import (count_params, evaluate, finetune, lowrank_rank_for, swap_layers,
-                                  swap_lowrank)
+from codesign.models.debut.swap import finetune, lowrank_rank_for, swap_layers, swap_lowrank
+from codesign.models.metrics import accuracy, count_macs, count_params
+from codesign.models.nets.lenet import DEBUT_PLAN, INPUT_SHAPE, all_debut_lenet, lenet_digits
 
-__all__ = ["lenet_digits", "count_macs", "load_digits_tensors", "run_table", "format_table", "DEBUT_PLAN",
-           "all_debut_lenet"]
-
-#: chains for the swapped layers, by generator options (input side first)
-DEBUT_PLAN = {
-    "fc1": {"budget": 7680},          # 15% of 51,200 (85% removed), as in the paper
-    "conv2": {"budget": 576},         # 50% of 16×72
-    "fc2": {"budget": 2048},          # 25% of 64×128
-}
-
-
-def lenet_digits(conv=nn.Conv2d, linear=nn.Linear, seed: int = 0) -> nn.Sequential:
-    torch.manual_seed(seed)
-    return nn.Sequential(OrderedDict([
-        ("conv1", conv(1, 8, 3, padding=2)), ("relu1", nn.ReLU()),
-        ("conv2", conv(8, 16, 3, padding=1)), ("relu2", nn.ReLU()),
-        ("pool", nn.MaxPool2d(2)), ("flatten", nn.Flatten()),
-        ("fc1", linear(400, 128)), ("relu3", nn.ReLU()),
-        ("fc2", linear(128, 64)), ("relu4", nn.ReLU()),
-        ("fc3", linear(64, 10)),
-    ]))
-
-
-def _gen_or_smallest(out_size: int, in_size: int, shrink: int) -> list:
-    """Generator alone: a mono chain at the shrink level, else the fewest-parameter chain of any mode."""
-    try:
-        return generate_chain(out_size, in_size, shrink=shrink, mode="mono", pad=True)
-    except NoChainError:
-        return generate_chain(out_size, in_size, mode="any")
-
-
-def all_debut_lenet(shrink: int = 2, seed: int = 0) -> nn.Sequential:
-    """Every conv/linear of the LeNet is a DeBut layer with a generated chain (random init)."""
-    torch.manual_seed(seed)
-    def conv(ci, co, k, padding=0):
-        return DeButConv2d(ci, co, k, _gen_or_smallest(co, ci * k * k, shrink), padding=padding, seed=seed)
-    def linear(i, o):
-        return DeButLinear(i, o, _gen_or_smallest(o, i, shrink), seed=seed)
-    return lenet_digits(conv, linear, seed)
-
-
-@torch.no_grad()
-def count_macs(model: nn.Module, input_shape=(1, 8, 8)) -> int:
-    """Multiply-accumulates of conv/linear (dense or DeBut) layers for one input."""
-    total = [0]
-
-    def hook(mod, inp, out):
-        if isinstance(mod, (DeButLinear, DeButConv2d)):
-            total[0] += mod.macs_per_vector() * (out[0, 0].numel() if out.dim() == 4 else 1)
-        elif isinstance(mod, nn.Linear):
-            total[0] += mod.in_features * mod.out_features
-        elif isinstance(mod, nn.Conv2d):
-            total[0] += out[0].numel() * mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
-
-    hooks = [m.register_forward_hook(hook) for m in model.modules()
-             if isinstance(m, (nn.Linear, nn.Conv2d, DeButLinear, DeButConv2d))]
-    model.eval()
-    model(torch.zeros(1, *input_shape))
-    for h in hooks:
-        h.remove()
-    return total[0]
-
-
-def load_digits_tensors(seed: int = 0):
-    from codesign.models.data.digits import load_digits_split
-
-    sp = load_digits_split(seed=seed)
-    return (torch.from_numpy(sp.x_train), torch.from_numpy(sp.y_train),
-            torch.from_numpy(sp.x_test), torch.from_numpy(sp.y_test))
+__all__ = ["run_table", "format_table", "rows_as_dicts"]
 
 
 @dataclass
@@ -121,7 +52,7 @@ def run_table(quick: bool = False, seeds: int | None = None, progress: bool = Fa
     info: dict = {}
 
     def record(key, model):
-        acc.setdefault(key, []).append(evaluate(model, xte, yte))
+        acc.setdefault(key, []).append(accuracy(model, xte, yte))
         models[key] = model
 
     for seed in range(n_seeds):
@@ -133,7 +64,7 @@ def run_table(quick: bool = False, seeds: int | None = None, progress: bool = Fa
             for init in ("als", "random") if tag == "fc1" else ("als",):
                 m = swap_layers(base, plan, init=init, seed=seed)
                 if seed == 0:
-                    acc.setdefault(f"{tag}-debut-{init}-noft", []).append(evaluate(m, xte, yte))
+                    acc.setdefault(f"{tag}-debut-{init}-noft", []).append(accuracy(m, xte, yte))
                 finetune(m, xtr, ytr, epochs=ep_ft, lr=2e-3, seed=seed)
                 record(f"{tag}-debut-{init}", m)
             d = models[f"{tag}-debut-als"]
@@ -160,7 +91,8 @@ def run_table(quick: bool = False, seeds: int | None = None, progress: bool = Fa
         "c2f1f2-lowrank": ("CONV2+FC1+FC2 → low-rank SVD", "conv2,fc1,fc2", "SVD + fine-tune"),
         "all-debut": ("all-DeBut (generator only)", "all", "random, trained"),
     }
-    rows = [Row(lbl, rep, ini, count_params(models[k]), count_macs(models[k]), float(np.mean(acc[k])), len(acc[k]))
+    rows = [Row(lbl, rep, ini, count_params(models[k]), count_macs(models[k], INPUT_SHAPE), float(np.mean(acc[k])),
+                len(acc[k]))
             for k, (lbl, rep, ini) in labels.items()]
     base = models["baseline"]
     info["fc1_removed_pct"] = 100.0 * (1 - _layer_params(models["fc1-debut-als"], ["fc1"]) / _layer_params(base, ["fc1"]))

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from codesign.atomic import save_figure, write_text
-from codesign.models.robustness.adversarial import accuracy
+from codesign.models.metrics import accuracy
 from codesign.models.robustness.attacks import AttackConfig, pgd
 from codesign.scenarios.robustness.frequency import get_models
 from codesign.scenarios.robustness.table import ExperimentConfig, _write_csv, load_task
+from codesign.atomic import save_figure, write_text
 
 __all__ = ["run_hardware", "HW_METHODS"]
 

@@ -19,10 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from codesign.models.metrics import accuracy
+from codesign.models.nets.small_cnn import small_cnn
+from codesign.models.robustness.adversarial import RobustTrainConfig, train_robust
+from codesign.models.robustness.attacks import AttackConfig, autoattack, autoattack_label, cw_linf, pgd
 from codesign.atomic import replacing, save_figure, write_csv, write_text
 from codesign.errors import CodesignError
-from codesign.models.robustness.adversarial import RobustTrainConfig, accuracy, small_cnn, train_robust
-from codesign.models.robustness.attacks import AttackConfig, autoattack, autoattack_label, cw_linf, pgd
 
 __all__ = ["ExperimentConfig", "load_task", "train_methods", "evaluate_model", "run_train_eval",
            "load_trained", "METHOD_ORDER"]
