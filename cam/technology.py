@@ -1,13 +1,15 @@
 """Technology files: per-action energy/latency/area tables, every number with its source.
 
-A file ``data/tech/<name>.json`` looks like::
+Shipped files live in the package folder ``data/tech`` and are found by name (``fefet_mcam``); a folder
+named by $CODESIGN_TECH_DIR is searched first; a path to a JSON file (``my/tech.json``) loads that file.
+A file looks like::
 
     {"name": "fefet_mcam", "kind": "cam", "description": "...",
      "params": {"search_energy_pj": {"value": 1.84, "unit": "pJ",
                                       "source": "CAMASim, arXiv 2403.03442, 2024, cost table"}}}
 
 ``kind`` is one of :data:`REQUIRED` (cam, sram, digital, crossbar); each kind lists the parameters
-a file must define. A file may name ``"base": "<other file>"``: it then starts from that file's
+a file must define. A file may name ``"base": "<other technology>"`` (a file relative to its own folder, or a name): it then starts from that file's
 parameters (same kind required) and its own ``params`` override or add entries, each still with its
 source. Loading validates everything and raises :class:`TechnologyError` naming the file and the field.
 """
@@ -18,12 +20,13 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from codesign.errors import CodesignError
 
-#: default folder of technology files (repo ``data/tech``); override with $CODESIGN_TECH_DIR.
-TECH_DIR = Path(__file__).resolve().parent.parent / "data" / "tech"
+#: environment variable naming a folder of technology files searched before the shipped ones
+TECH_DIR_ENV = "CODESIGN_TECH_DIR"
 
 #: parameters every file of a kind must define (more are allowed).
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -79,35 +82,81 @@ class Technology:
         return self.params[key].source
 
 
-def tech_dir() -> Path:
-    return Path(os.environ.get("CODESIGN_TECH_DIR", TECH_DIR))
+def shipped_tech_dir() -> Path:
+    """Folder of the technology files shipped with the package (``codesign/data/tech``)."""
+    return Path(str(resources.files("codesign") / "data" / "tech"))
+
+
+def tech_dirs() -> list[Path]:
+    """Folders searched for a technology named without a path: $CODESIGN_TECH_DIR first, then the shipped one."""
+    override = os.environ.get(TECH_DIR_ENV)
+    if not override:
+        return [shipped_tech_dir()]
+    folder = Path(override)
+    if not folder.is_dir():
+        raise TechnologyError(f"{folder}: ${TECH_DIR_ENV} is not a folder of technology files")
+    return [folder, shipped_tech_dir()]
+
+
+def _tech_files() -> dict[str, Path]:
+    """Name -> file of every technology found by name (an override file shadows a shipped one)."""
+    found: dict[str, Path] = {}
+    for folder in tech_dirs():
+        for p in sorted(folder.glob("*.json")):
+            found.setdefault(p.stem, p)
+    return found
 
 
 def available_technologies(kind: str | None = None) -> list[str]:
-    """Names of the technology files in the technology folder (optionally of one kind)."""
+    """Names of the technology files found by name (optionally of one kind)."""
     out = []
-    for p in sorted(tech_dir().glob("*.json")):
+    for name, p in sorted(_tech_files().items()):
         if kind is None:
-            out.append(p.stem)
+            out.append(name)
             continue
         try:
             if json.loads(p.read_text()).get("kind") == kind:
-                out.append(p.stem)
+                out.append(name)
         except (OSError, ValueError):
             continue
     return out
 
 
+def is_tech_path(name_or_path: str | os.PathLike) -> bool:
+    """True when a technology is given as a file path (``.json`` or a folder part) rather than a name."""
+    text = os.fspath(name_or_path)
+    return isinstance(name_or_path, os.PathLike) or text.endswith(".json") or "/" in text or os.sep in text
+
+
+def technology_file(name_or_path: str | os.PathLike) -> Path:
+    """The file of a technology: a path as given, or a name looked up in :func:`tech_dirs`."""
+    if is_tech_path(name_or_path):
+        p = Path(name_or_path)
+        if p.is_dir():
+            raise TechnologyError(f"{p}: is a folder; expected a technology JSON file")
+        if not p.is_file():
+            raise TechnologyError(f"{p}: no such technology file")
+        return p
+    name = os.fspath(name_or_path)
+    files = _tech_files()
+    if name not in files:
+        where = ", ".join(str(d) for d in tech_dirs())
+        raise TechnologyError(f"{name}: no such technology file in {where}; available: "
+                              f"{', '.join(sorted(files)) or 'none'}; or give a path to a JSON file")
+    return files[name]
+
+
 def load_technology(name_or_path: str | os.PathLike, _chain: tuple[Path, ...] = ()) -> Technology:
-    """Load and validate ``data/tech/<name>.json`` (or an explicit path)."""
-    p = Path(name_or_path)
-    if p.suffix != ".json":
-        p = tech_dir() / f"{name_or_path}.json"
-    if not p.exists():
-        have = ", ".join(available_technologies()) or "none"
-        raise TechnologyError(f"{p}: no such technology file; available: {have}")
+    """Load and validate a technology: a shipped name (``fefet_mcam``) or a path to a JSON file.
+
+    A ``"base"`` key names another technology: a file relative to this file's folder (``"mine.json"``,
+    or a bare name with a ``<name>.json`` beside this file), else a name found by :func:`technology_file`.
+    """
+    p = technology_file(name_or_path)
     try:
         raw = json.loads(p.read_text())
+    except OSError as exc:
+        raise TechnologyError(f"{p}: cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise TechnologyError(f"{p}: not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
@@ -127,8 +176,11 @@ def load_technology(name_or_path: str | os.PathLike, _chain: tuple[Path, ...] = 
             raise TechnologyError(f"{p}: /base: {base_name!r}; expected the name of another technology file")
         if p.resolve() in _chain:
             raise TechnologyError(f"{p}: /base: circular base chain {[str(c) for c in _chain]}")
-        base_path = p.with_name(f"{base_name}.json")
-        base = load_technology(base_path if base_path.exists() else base_name, _chain + (p.resolve(),))
+        try:
+            base_file = technology_file(_base_ref(p, base_name))
+        except TechnologyError as exc:
+            raise TechnologyError(f"{p}: /base: {exc}") from None
+        base = load_technology(base_file, _chain + (p.resolve(),))
         if base.kind != kind:
             raise TechnologyError(f"{p}: /base: {base_name!r} is a {base.kind!r} technology; expected {kind!r}")
         params.update(base.params)
@@ -151,3 +203,11 @@ def load_technology(name_or_path: str | os.PathLike, _chain: tuple[Path, ...] = 
     if missing:
         raise TechnologyError(f"{p}: params/{missing[0]}: missing; a {kind!r} technology needs {list(REQUIRED[kind])}")
     return Technology(str(raw["name"]), kind, str(raw.get("description", "")), params, p)
+
+
+def _base_ref(path: Path, base: str) -> str | Path:
+    """What a file's ``"base"`` refers to: a file relative to its folder, or a technology name."""
+    if is_tech_path(base):
+        return path.parent / base
+    sibling = path.with_name(f"{base}.json")
+    return sibling if sibling.is_file() else base

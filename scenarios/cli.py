@@ -10,6 +10,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+from pathlib import Path
 
 from codesign import __version__
 from codesign.errors import CodesignError
@@ -23,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
         "hardware, optical tap detection, design-space exploration.",
     )
     parser.add_argument("--version", action="version", version=f"codesign {__version__}")
+    parser.add_argument("--cache-dir", type=Path, default=None, metavar="DIR",
+                        help="cache folder for this run: trained models, accuracies, JIT code (default: "
+                        "$CODESIGN_CACHE_DIR, else the platform's user cache folder)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(_commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{_commands.__name__}.{info.name}")
@@ -35,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.cache_dir is not None:
+        from codesign.scenarios.cache import set_cache_root
+
+        set_cache_root(args.cache_dir)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 0

@@ -1,8 +1,8 @@
 """The scenario runner: train (or reuse a cached model) -> export HDF5 -> simulate -> report.
 
 ``run_scenario(load_scenario())`` is what ``codesign run`` does. Trained models are cached
-under ``.cache/codesign/models`` keyed by the variant, its settings and a hash of the code that
-produces them, so a second run skips training. Everything a run writes goes to the scenario's
+under ``<cache root>/models`` (:func:`codesign.scenarios.cache.cache_root`) keyed by the variant, its
+settings and a hash of the code that produces them, so a second run skips training. Everything a run writes goes to the scenario's
 output folder: one HDF5 model, report JSON and plots per variant, ``summary.json``,
 ``summary.md`` and ``comparison.png``.
 """
@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
+import codesign
 from codesign.atomic import replacing, save_figure, write_json, write_text
+from codesign.scenarios.cache import cache_root
 from codesign.scenarios.scenario import Scenario, ScenarioError
 
-REPO = Path(__file__).resolve().parent.parent
-CACHE = Path(os.environ.get("CODESIGN_CACHE", REPO / ".cache" / "codesign"))
+#: the installed ``codesign`` package folder (source paths below are relative to it)
+PACKAGE_ROOT = Path(codesign.__file__).resolve().parent
 #: source files whose change invalidates cached models
 _MODEL_SOURCES = ("models/pecan/layers.py", "models/pecan/network.py", "models/pecan/export.py",
                   "models/nets/digits.py", "models/train.py", "models/export.py", "models/metrics.py",
@@ -32,12 +34,13 @@ _VARIANT_KEYS = ("num_prototypes", "subvector_dim", "act_bits", "lut_bits")
 
 
 def code_hash(sources: tuple[str, ...] = _MODEL_SOURCES) -> str:
-    """Hash of the repo files (relative paths) whose change must invalidate a cached result."""
+    """Hash of the package source files (paths relative to the package) whose change invalidates a cache."""
     h = hashlib.sha256()
     for rel in sources:
-        p = REPO / rel
-        if p.exists():
-            h.update(p.read_bytes())
+        p = PACKAGE_ROOT / rel
+        if not p.is_file():
+            raise RuntimeError(f"code_hash: {rel}: not a file of the codesign package ({PACKAGE_ROOT})")
+        h.update(p.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -70,7 +73,7 @@ def get_model(variant: str, settings: dict[str, Any], *, progress: bool = True,
     from codesign.sim.format import FormatError, read_model
 
     key = model_key(variant, settings)
-    path = CACHE / "models" / f"{variant}-{key}.h5"
+    path = cache_root() / "models" / f"{variant}-{key}.h5"
     if path.exists():
         try:
             spec = read_model(path)

@@ -4,20 +4,24 @@ A scenario has sections ``[scenario]`` (name, description), ``[model]``, ``[hard
 (overrides of :class:`codesign.sim.hardware.HardwareConfig`, nested tables ``cam``,
 ``crossbar``, ``digital``), optionally ``[sweep]`` (evaluator, mode, axes, fixed settings),
 ``[objectives]``, ``[constraints]`` and ``[output]``. Every bad field gets one error naming
-the file and the field.
+the file and the field. A technology field (``[hardware.cam] technology``, also in sweep axes) takes a
+shipped name or a path to a JSON file, relative to the scenario file's folder.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarError, CrossbarParams
+from codesign.cam.technology import TechnologyError, is_tech_path, load_technology
 from codesign.errors import CodesignError
 from codesign.scenarios.shipped import resolve_scenario
 from codesign.sim.hardware import HardwareConfig
@@ -31,6 +35,9 @@ _SWEEP_KEYS = {"evaluator": str, "mode": str, "samples": int, "seed": int, "axes
                "chunk_size": int, "accuracy": bool}
 METRICS = ("energy_pj", "latency_ns", "area_mm2", "accuracy", "edp_pj_ns", "detection_rate", "span_accuracy",
            "false_alarm_rate", "params", "macs", "utilization", "cycles", "throughput_inf_s")
+#: (hardware table, field) naming a technology -> the kind of technology file it needs
+_TECH_FIELDS = {("cam", "technology"): "cam", ("cam", "lut_technology"): "sram",
+                ("crossbar", "technology"): "crossbar", ("digital", "technology"): "digital"}
 
 
 class ScenarioError(CodesignError, ValueError):
@@ -79,6 +86,7 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     unknown = set(raw) - _SECTIONS
     if unknown:
         raise err(sorted(unknown)[0], f"unknown section; expected some of {sorted(_SECTIONS)}")
+    raw = _resolve_technologies(raw, path)
     head = raw.get("scenario", {})
     if "name" not in head:
         raise err("scenario", "missing field 'name'")
@@ -135,6 +143,47 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     return Scenario(path=path, name=str(head["name"]), description=str(head.get("description", "")),
                     model=model, hardware=hardware, hardware_overrides=hw_over, sweep=sweep,
                     minimize=minimize, maximize=maximize, constraints=constraints, output=folder)
+
+
+def _resolve_technologies(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Copy of ``raw`` with every technology path made absolute (relative to the file's folder) and checked."""
+    raw = copy.deepcopy(raw)
+
+    def resolve(value: Any, table: str, fld: str, where: str) -> Any:
+        if not isinstance(value, str):
+            return value  # the type check in _apply names the field
+        if is_tech_path(value):
+            value = os.path.abspath(Path(path).parent / os.path.expanduser(value))
+        try:
+            tech = load_technology(value)
+        except TechnologyError as exc:
+            raise ScenarioError(f"{path}: [{where}]: {exc}") from None
+        if tech.kind != _TECH_FIELDS[table, fld]:
+            raise ScenarioError(f"{path}: [{where}]: {tech.path} is a {tech.kind!r} technology; "
+                                f"expected a {_TECH_FIELDS[table, fld]!r} one")
+        return value
+
+    hw = raw.get("hardware")
+    if isinstance(hw, dict):
+        for (table, fld) in _TECH_FIELDS:
+            if isinstance(hw.get(table), dict) and fld in hw[table]:
+                hw[table][fld] = resolve(hw[table][fld], table, fld, f"hardware.{table}.{fld}")
+    sweep = raw.get("sweep")
+    for section in ("axes", "fixed"):
+        knobs = sweep.get(section) if isinstance(sweep, dict) else None
+        if not isinstance(knobs, dict):
+            continue
+        for name, value in knobs.items():
+            head, _, rest = name.partition(".")
+            key = tuple(rest.split("."))
+            if head != "hardware" or key not in _TECH_FIELDS:
+                continue
+            where = f"sweep.{section}.{name}"
+            if isinstance(value, list):
+                knobs[name] = [resolve(v, *key, where) for v in value]
+            else:
+                knobs[name] = resolve(value, *key, where)
+    return raw
 
 
 def _check_knob(name: str, values: list[Any], path: Path, section: str = "sweep.axes") -> None:

@@ -4,7 +4,7 @@ A point maps knob names (``hardware.cam.rows``, ``model.num_prototypes``, ``opti
 to values; ``settings`` holds the scenario's fixed model/hardware tables. Costs are analytic
 (:meth:`codesign.sim.engine.Simulator.cost`: shapes and mapping only, no functional execution);
 accuracy, when the scenario asks for it, comes from functional simulation of a trained model,
-cached on disk by content hash (see :mod:`codesign.scenarios.runner`) and in memory per process.
+cached on disk by content hash under :func:`codesign.scenarios.cache.cache_root` and in memory per process.
 """
 
 from __future__ import annotations
@@ -70,12 +70,12 @@ def functional_accuracy(model_path: str, hw: HardwareConfig | None = None) -> fl
     from pathlib import Path
 
     from codesign.atomic import write_text
-    from codesign.scenarios.runner import CACHE
+    from codesign.scenarios.cache import cache_root
     from codesign.sim.engine import Simulator
 
     h = hashlib.sha256(Path(model_path).read_bytes())
     h.update(json.dumps(hw.to_dict() if hw is not None else None, sort_keys=True, default=str).encode())
-    entry = CACHE / "accuracy" / f"{h.hexdigest()[:24]}.json"
+    entry = cache_root() / "accuracy" / f"{h.hexdigest()[:24]}.json"
     if entry.exists():
         return float(json.loads(entry.read_text())["accuracy"])
     acc = float(Simulator(model_path, hw=hw).evaluate(which="testset", progress=False).accuracy)
@@ -149,11 +149,12 @@ def _xbar_trained_dir() -> str:
     """Train the four LeNet variants once (cached on disk by code hash) and export them."""
     from codesign.models.export import export_model
     from codesign.scenarios.debut.hardware import train_models
-    from codesign.scenarios.runner import CACHE, code_hash
+    from codesign.scenarios.cache import cache_root
+    from codesign.scenarios.runner import code_hash
 
     sources = ("scenarios/debut/hardware.py", "models/nets/lenet.py", "models/debut/layers.py", "models/debut/swap.py",
                "models/debut/export.py", "models/export.py", "sim/format.py")
-    folder = CACHE / "xbar" / code_hash(sources)
+    folder = cache_root() / "xbar" / code_hash(sources)
     names = {"dense LeNet": "dense", "FC1 → DeBut": "fc1_debut", "CONV2+FC1+FC2 → DeBut": "conv2_fc1_fc2_debut",
              "all-DeBut": "all_debut"}
     if not all((folder / f"{n}.h5").exists() for n in names.values()):

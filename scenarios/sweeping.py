@@ -46,7 +46,7 @@ def run_scenario_sweep(scn: Scenario, *, out: Path | None = None, resume: bool =
     ref = evaluator_ref(sw["evaluator"])
     points = scenario_points(scn, samples)
     settings = {"model": scn.model, "hardware": scn.hardware_overrides, "fixed": sw.get("fixed", {}),
-                "accuracy": bool(sw.get("accuracy", False)), "cache_dir": str(Path(".cache/codesign").resolve())}
+                "accuracy": bool(sw.get("accuracy", False))}
     salt = json.dumps([ref, settings["model"], settings["hardware"], settings["fixed"], settings["accuracy"]],
                       sort_keys=True, default=str)
     store = ResultStore(folder)

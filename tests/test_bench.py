@@ -105,7 +105,7 @@ def test_rebuild_debut_rejects_other_chain_order():
 def test_get_model_debut_trains_once_then_reuses_cache(monkeypatch, tmp_path):
     from codesign.scenarios import runner
 
-    monkeypatch.setattr(runner, "CACHE", tmp_path)
+    monkeypatch.setenv("CODESIGN_CACHE_DIR", str(tmp_path))
     settings = runner.train_settings({"seed": 0, "epochs": 2, "golden_size": 16})
     logs = []
     path, meta = runner.get_model("debut", settings, progress=False, log=logs.append)

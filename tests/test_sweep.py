@@ -170,13 +170,13 @@ def test_unknown_evaluator_is_a_clear_error(tmp_path):
 
 
 def test_functional_accuracy_is_cached_by_content(tmp_path, monkeypatch):
-    from codesign.scenarios import runner, sweep_evaluators as evaluators
+    from codesign.scenarios import sweep_evaluators as evaluators
     from codesign.sim.engine import Simulator
     from codesign.sim.format import write_model
     from codesign.sim.hardware import HardwareConfig
     from codesign.sim.synthetic import pecan_cnn
 
-    monkeypatch.setattr(runner, "CACHE", tmp_path / "cache")
+    monkeypatch.setenv("CODESIGN_CACHE_DIR", str(tmp_path / "cache"))
     path = write_model(tmp_path / "m.h5", pecan_cnn(n_golden=24))
     first = evaluators.functional_accuracy(str(path), None)
     calls = []

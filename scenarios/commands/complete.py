@@ -10,7 +10,8 @@ def register(subparsers):
     p = subparsers.add_parser("complete", help="low-rank tensor completion (HaLRTC, LRTC-TV, coarse-to-fine C2F)")
     sub = p.add_subparsers(dest="complete_command", metavar="ACTION")
     i = sub.add_parser("images", help="sample images at 70/80/90%% missing: PSNR/SSIM of base vs C2F, PNGs")
-    i.add_argument("-o", "--outdir", type=Path, default=Path("completion_images"), help="output folder")
+    i.add_argument("-o", "--outdir", type=Path, default=Path("runs/complete/images"),
+                   help="output folder (default runs/complete/images)")
     i.add_argument("--quick", action="store_true", help="2 images, 100/30 iterations (smoke test, ~1 min)")
     i.add_argument("--size", type=int, default=128, help="image side in pixels after resizing (default 128)")
     i.add_argument("--seed", type=int, default=0, help="seed of the missing-pixel masks and pseudo-observations")
@@ -18,7 +19,8 @@ def register(subparsers):
     i.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     i.set_defaults(func=_images)
     o = sub.add_parser("opm", help="OPM telemetry with random and burst gaps: completion error and tap detection")
-    o.add_argument("-o", "--outdir", type=Path, default=Path("completion_opm"), help="output folder")
+    o.add_argument("-o", "--outdir", type=Path, default=Path("runs/complete/opm"),
+                   help="output folder (default runs/complete/opm)")
     o.add_argument("--quick", action="store_true", help="shorter data sets and fewer iterations (smoke test)")
     o.add_argument("--scenario", default=None,
                    help="optics scenario TOML (line, OPM, events) or shipped name (default: optics_default)")

@@ -19,8 +19,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-train", type=int, default=None, help="training images (default 4000, --full 10000)")
     p.add_argument("--cifar-dir", type=Path, default=None,
                    help="use local CIFAR-10 python pickles from this folder instead of shapes10 (no download)")
-    p.add_argument("--cache", type=Path, default=Path("runs/compress/cache"),
-                   help="folder for trained models shared by the sub-commands (default runs/compress/cache)")
+    p.add_argument("--cache", type=Path, default=None,
+                   help="folder for trained models shared by the sub-commands (default: <cache root>/compress, "
+                   "see codesign --cache-dir)")
     p.add_argument("-o", "--out", type=Path, default=Path("runs/compress"), help="output folder for JSON/tables")
 
 
@@ -82,12 +83,19 @@ def _write(out: Path, name: str, obj, table: str) -> None:
     print(f"\nwritten: {out / (name + '.md')}, {out / (name + '.json')}")
 
 
+def _cache(args) -> Path:
+    """The trained-model cache folder: --cache, else ``<cache root>/compress``."""
+    from codesign.scenarios.cache import cache_root
+
+    return args.cache or cache_root() / "compress"
+
+
 def _tensor_view(args) -> int:
     from codesign.scenarios.compression.table import format_tv, tensor_view_variants
 
     _setup()
     t0 = time.perf_counter()
-    rows, _, _ = tensor_view_variants(_cfg(args), args.cache, log=_log)
+    rows, _, _ = tensor_view_variants(_cfg(args), _cache(args), log=_log)
     table = format_tv(rows)
     print(table)
     print(f"\n({time.perf_counter() - t0:.0f} s)")
@@ -107,7 +115,7 @@ def _ezcrop(args) -> int:
     _setup()
     t0 = time.perf_counter()
     rows, base, timing = ezcrop_experiment(_cfg(args), ratios, tuple(range(args.seeds)), args.n_score,
-                                           args.cache, log=_log)
+                                           _cache(args), log=_log)
     table = format_ez(rows, base, timing)
     print(table)
     print(f"\n({time.perf_counter() - t0:.0f} s)")
@@ -122,8 +130,8 @@ def _hw(args) -> int:
     _setup()
     t0 = time.perf_counter()
     cfg = _cfg(args)
-    _, models, data = tensor_view_variants(cfg, args.cache, log=_log)
-    models["EZCrop 50 %"] = ezcrop_variant(cfg, models["dense ResNet"], data, 0.5, args.cache, log=_log)
+    _, models, data = tensor_view_variants(cfg, _cache(args), log=_log)
+    models["EZCrop 50 %"] = ezcrop_variant(cfg, models["dense ResNet"], data, 0.5, _cache(args), log=_log)
     n_eval = args.n_eval if args.n_eval is not None else (500 if args.full else 64)
     rows = hw_table(models, data, n_eval=n_eval, out_dir=args.out / "hw_models",
                     group_mapping=args.group_mapping, adc_bits=args.adc_bits, ideal=args.ideal, log=_log)

@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--group-mapping", choices=("packed", "dense"), default="packed",
                    help="grouped/depthwise conv: pack groups block-diagonally into shared tiles, or tile densely")
     p.add_argument("--ideal", action="store_true", help="ideal numerics (float weights, analog inputs, no ADC error)")
-    p.add_argument("--tech", default="reram_1t1r", help="crossbar technology file in data/tech")
+    p.add_argument("--tech", default="reram_1t1r",
+                   help="crossbar technology: shipped name (default reram_1t1r) or path to your own JSON file")
     p.add_argument("--seed", type=int, default=0, help="programming-noise seed")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N test inputs")
     p.add_argument("--cost-only", action="store_true", help="analytic costs only, no functional run")
@@ -52,10 +53,12 @@ def _crossbar(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from codesign.atomic import write_text
+    from codesign.cam.technology import load_technology
     from codesign.sim.engine import Simulator
     from codesign.sim.hardware import crossbar_hw
     from codesign.sim.format import read_model
 
+    load_technology(args.tech)  # fail early, naming the file
     spec = read_model(args.model)
 
     def hw_for(sigma: float):

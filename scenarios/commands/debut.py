@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     h = s.add_parser("hw", help="dense vs DeBut LeNet on the same crossbar technology (energy, latency, area, accuracy)")
     h.add_argument("--quick", action="store_true", help="short training (about a minute)")
     h.add_argument("--limit", type=int, default=None, help="score only the first N test images")
-    h.add_argument("--tech", default="reram_1t1r", help="crossbar technology file in data/tech")
+    h.add_argument("--tech", default="reram_1t1r",
+                   help="crossbar technology: shipped name (default reram_1t1r) or path to your own JSON file")
     h.add_argument("--json", type=Path, default=None, help="also write the rows to this JSON file")
     h.add_argument("--out", type=Path, default=None, help="keep the exported HDF5 models in this folder")
     h.set_defaults(func=_hw)
@@ -79,8 +80,10 @@ def _chain(args: argparse.Namespace) -> int:
 
 
 def _hw(args: argparse.Namespace) -> int:
+    from codesign.cam.technology import load_technology
     from codesign.scenarios.debut.hardware import format_hw_table, run_hw
 
+    load_technology(args.tech)  # fail early, naming the file
     rows = run_hw(quick=args.quick, limit=args.limit, tech=args.tech, out_dir=args.out)
     print(format_hw_table(rows))
     if args.json:

@@ -12,14 +12,16 @@ def register(subparsers):
     s = sub.add_parser("simulate", help="simulate a scenario and write a labeled OPM data set (HDF5)")
     s.add_argument("scenario", nargs="?", default=None,
                    help="scenario TOML file or shipped scenario name (default: optics_default)")
-    s.add_argument("-o", "--output", type=Path, default=Path("optics_dataset.h5"), help="output HDF5 file")
+    s.add_argument("-o", "--output", type=Path, default=Path("runs/optics/dataset.h5"),
+                   help="output HDF5 file (default runs/optics/dataset.h5)")
     s.add_argument("--seed", type=int, default=0, help="random seed (the output is deterministic for a seed)")
     s.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     s.set_defaults(func=_simulate)
     e = sub.add_parser("evaluate", help="detection/false-alarm/localization sweeps: PNG plots + tables")
     e.add_argument("scenario", nargs="?", default=None,
                    help="base scenario TOML (line, OPM, drift) or shipped name (default: optics_default)")
-    e.add_argument("-o", "--outdir", type=Path, default=Path("optics_eval"), help="output folder")
+    e.add_argument("-o", "--outdir", type=Path, default=Path("runs/optics/eval"),
+                   help="output folder (default runs/optics/eval)")
     e.add_argument("--quick", action="store_true", help="6 h runs instead of 24 h (for smoke tests)")
     e.add_argument("--seed", type=int, default=0, help="base random seed")
     e.add_argument("--no-progress", action="store_true", help="disable the progress bar")
@@ -41,6 +43,7 @@ def _simulate(args) -> int:
     from codesign.optics import save_dataset, simulate_dataset
 
     ds = simulate_dataset(_scenario(args), seed=args.seed, progress=_progress(args))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     save_dataset(ds, args.output)
     n_ev = len(ds.events)
     print(f"wrote {args.output}: {len(ds.monitor_names)} monitors x {ds.frequency_hz.size} channels x "

@@ -7,12 +7,12 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="run a scenario end to end (default: scenarios/digits/default.toml)",
+    p = sub.add_parser("run", help="run a scenario end to end (default: the shipped scenario 'default')",
                        description="Train (or reuse cached) models, export them to HDF5, simulate them on the "
                        "scenario's hardware and print accuracy, energy and latency per inference and area. "
                        "Writes models, reports and plots to the scenario's output folder.")
     p.add_argument("scenario", nargs="?", default=None,
-                   help="scenario TOML (default: the shipped scenarios/digits/default.toml)")
+                   help="scenario TOML file or shipped scenario name (default: default)")
     p.add_argument("-o", "--out", type=Path, default=None, help="output folder (default: the scenario's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_run)

@@ -12,7 +12,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "print per-layer cycles/latency/energy/area, check the golden vectors, score the test "
                        "set, and write report.json, report.h5 and PNG plots to the output folder.")
     p.add_argument("model", type=Path, help="HDF5 model file written by the exporter")
-    p.add_argument("--tech", default=None, help="CAM technology file in data/tech (e.g. fefet_mcam, sram_tcam)")
+    p.add_argument("--tech", default=None,
+                   help="CAM technology: shipped name (e.g. fefet_mcam, sram_tcam) or path to your own JSON file")
     p.add_argument("--cam-rows", type=int, default=None, help="rows (stored prototypes) per CAM array")
     p.add_argument("--cam-cols", type=int, default=None, help="cells per CAM row")
     p.add_argument("--parallel-arrays", type=int, default=None, help="CAM arrays searched concurrently")
@@ -22,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=256, help="functional-simulation batch size")
     p.add_argument("--cost-only", action="store_true", help="analytic costs only, no functional run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("-o", "--out", type=Path, default=Path("results/simulate"), help="output folder")
+    p.add_argument("-o", "--out", type=Path, default=Path("runs/simulate"),
+                   help="output folder (default runs/simulate)")
     p.set_defaults(func=_simulate)
 
 

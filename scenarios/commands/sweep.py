@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="run a design-space sweep from a scenario file; Pareto front + plots",
                        description="Evaluate every point of the scenario's [sweep] axes (grid or random), stream "
                        "results to OUTDIR/parts (resumable), then write the Pareto front, plots and a summary.")
-    p.add_argument("scenario", help="scenario TOML with a [sweep] section (e.g. scenarios/digits/sweep_cam.toml)")
+    p.add_argument("scenario", help="scenario TOML file with a [sweep] section or shipped scenario name "
+                   "(sweep_cam, sweep_crossbar, sweep_optics)")
     p.add_argument("-o", "--out", type=Path, default=None, help="output folder (default: the scenario's [output] folder)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted sweep in the same folder")
     p.add_argument("--workers", type=int, default=None,

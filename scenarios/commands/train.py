@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the variant's default)")
     p.add_argument("--seed", type=int, default=0, help="random seed (weights, batches)")
     p.add_argument("-o", "--output", type=Path, default=None,
-                   help="output HDF5 file (default: <variant>.h5; with 'all': a folder, default 'models_out')")
+                   help="output HDF5 file (default: runs/train/<variant>.h5; with 'all': a folder, default runs/train)")
     p.add_argument("--golden", type=int, default=64, help="number of golden test inputs stored in the file")
     p.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     p.set_defaults(func=handler)
@@ -50,9 +50,9 @@ def _train_one(variant: str, args: argparse.Namespace, path: Path) -> dict:
 
 def handler(args: argparse.Namespace) -> int:
     if args.variant != "all":
-        _train_one(args.variant, args, args.output or Path(f"{args.variant}.h5"))
+        _train_one(args.variant, args, args.output or Path("runs/train") / f"{args.variant}.h5")
         return 0
-    outdir = args.output or Path("models_out")
+    outdir = args.output or Path("runs/train")
     rows = []
     for v in ("baseline", "pecan_a", "pecan_d"):
         m = _train_one(v, args, outdir / f"{v}.h5")
