@@ -14,7 +14,7 @@ PACKAGES = ("cam", "sim", "models", "optics", "scenarios", "bench")
 FOUNDATION = {"codesign", "codesign.errors", "codesign.atomic"}
 #: sim modules that make up the exchange format (the only part of sim that models may use)
 EXCHANGE_FORMAT = {"codesign.sim.format", "codesign.sim.layer_schema"}
-MAX_LINES = 420  # "no module over ~400 lines"
+MAX_LINES = 400  # "no module over ~400 lines"
 
 
 def _module_name(path: Path) -> str:
