@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from codesign.atomic import save_figure
 from codesign.errors import CodesignError
 
 __all__ = [
@@ -151,7 +152,7 @@ def plot_accuracy_vs_band(results: dict[str, dict[str, list[float]]], path, titl
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path, dpi=110)
 
 
 def plot_spectra(spectra: dict[str, np.ndarray], path) -> None:
@@ -174,18 +175,4 @@ def plot_spectra(spectra: dict[str, np.ndarray], path) -> None:
     axes[n].set_ylabel("share of |FFT(δ)|")
     axes[n].legend(fontsize=7)
     fig.tight_layout()
-    _save(fig, path)
-
-
-def _save(fig, path) -> None:
-    import os
-    from pathlib import Path
-
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=110)
