@@ -30,7 +30,8 @@ from dataclasses import replace
 import numpy as np
 
 from codesign.bench.common import best_time, row
-from codesign.cam.crossbar.model import CrossbarParams, TilePlan, mvm, plan_dense, program
+from codesign.cam.crossbar.model import mvm, program
+from codesign.cam.crossbar.params import CrossbarParams, TilePlan, plan_dense
 from codesign.cam.crossbar.cost import energy_pj, plan_cost
 from codesign.cam.technology import load_technology
 
@@ -44,11 +45,11 @@ def configs() -> list[tuple[str, str, CrossbarParams, bool]]:
     isaac = load_technology("reram_1t1r")
     return [
         ("ideal", "reram_1t1r", CrossbarParams(ideal=True), True),
-        ("analog_adc8_noise5", "reram_multilevel", CrossbarParams.from_tech(
-            ml, cell_bits=7, weight_bits=8, input_bits=8, dac_bits=8, bipolar_dac=True, subtract_in_analog=True,
-            adc_bits=8, adc_range=0.125, prog_noise_sigma=0.05), True),
-        ("bitsliced_adc8_noise5", "reram_1t1r", CrossbarParams.from_tech(
-            isaac, adc_bits=8, prog_noise_sigma=0.05), False),
+        ("analog_adc8_noise5", "reram_multilevel", CrossbarParams(
+            cell_bits=7, weight_bits=8, input_bits=8, dac_bits=8, bipolar_dac=True, subtract_in_analog=True,
+            adc_bits=8, adc_range=0.125, prog_noise_sigma=0.05).with_tech(ml), True),
+        ("bitsliced_adc8_noise5", "reram_1t1r", CrossbarParams(
+            adc_bits=8, prog_noise_sigma=0.05).with_tech(isaac), False),
     ]
 
 

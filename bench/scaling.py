@@ -97,7 +97,8 @@ def cam_case(n_queries: int) -> Callable[[int], Callable[[], Any]]:
 
 
 def crossbar_case(n_vectors: int, analog: bool = False) -> Callable[[int], Callable[[], Any]]:
-    from codesign.cam.crossbar.model import CrossbarParams, TilePlan, mvm, plan_dense, program
+    from codesign.cam.crossbar.model import mvm, program
+    from codesign.cam.crossbar.params import CrossbarParams, TilePlan, plan_dense
 
     if analog:
         p = CrossbarParams(cell_bits=7, dac_bits=8, bipolar_dac=True, subtract_in_analog=True, adc_bits=8,

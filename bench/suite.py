@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from codesign.errors import CodesignError
+
 WORKLOADS = {
     "cam": "codesign.bench.cam_nearest",
     "crossbar": "codesign.bench.crossbar_mvm",
@@ -38,8 +40,8 @@ print("@@ROWS@@" + json.dumps(rows, default=str))
 """
 
 
-class BenchError(ValueError):
-    user_error = True
+class BenchError(CodesignError, ValueError):
+    """Unknown benchmark name."""
 
 
 def run_workload(module: str, quick: bool, timeout_s: float = 1800) -> list[dict[str, Any]]:

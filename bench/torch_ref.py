@@ -17,11 +17,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from codesign.errors import CodesignError
 from codesign.sim.format import LayerSpec, ModelSpec
 
 
-class RebuildError(ValueError):
-    user_error = True
+class RebuildError(CodesignError, ValueError):
+    """A model spec cannot be rebuilt in PyTorch."""
 
 
 def _pecan(layer: LayerSpec) -> nn.Module:

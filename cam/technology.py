@@ -20,6 +20,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codesign.errors import CodesignError
+
 #: default folder of technology files (repo ``data/tech``); override with $CODESIGN_TECH_DIR.
 TECH_DIR = Path(__file__).resolve().parent.parent / "data" / "tech"
 
@@ -40,10 +42,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
-class TechnologyError(ValueError):
+class TechnologyError(CodesignError, ValueError):
     """A technology file is missing, malformed, or a parameter lacks value/unit/source."""
-
-    user_error = True
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,13 @@ import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
+from codesign.errors import CodesignError
 from codesign.models.pecan.layers import PecanConv2d, PecanLinear, calibrate, freeze_model
 from codesign.sim.format import LayerSpec, ModelSpec, write_model
 
 
-class ExportError(ValueError):
+class ExportError(CodesignError, ValueError):
     """The model cannot be expressed in the exchange format."""
-
-    user_error = True
 
 
 ModuleFn = Callable[[nn.Module, str, list[str]], list[LayerSpec]]

@@ -20,16 +20,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from codesign.errors import CodesignError
 from codesign.models.data.digits import Split, load_digits_split
 from codesign.models.nets.digits import VARIANTS, NetConfig, build_digits_net, fold_batchnorm
 from codesign.models.pecan.layers import (calibrate, codebook_loss, freeze_model, pecan_modules, seed_prototypes, set_dense,
                                    set_hard, set_temperature)
 
 
-class TrainingError(ValueError):
+class TrainingError(CodesignError, ValueError):
     """Training diverged (NaN/negative loss) or was configured wrongly."""
-
-    user_error = True
 
 
 @dataclass

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from codesign.errors import CodesignError
 
-class OpticsInputError(ValueError):
+
+class OpticsInputError(CodesignError, ValueError):
     """Bad topology, equipment or scenario input; the message names file and field."""
-
-    user_error = True
 
     def __init__(self, source: str, field: str, problem: str):
         self.source = str(source)
@@ -15,7 +15,5 @@ class OpticsInputError(ValueError):
         super().__init__(f"{self.source}: field '{field}': {problem}")
 
 
-class OpticsFileNotFound(FileNotFoundError):
+class OpticsFileNotFound(CodesignError, FileNotFoundError):
     """A named input file does not exist."""
-
-    user_error = True

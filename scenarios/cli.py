@@ -12,11 +12,8 @@ import pkgutil
 import sys
 
 from codesign import __version__
+from codesign.errors import CodesignError
 from codesign.scenarios import commands as _commands
-
-
-class CodesignError(Exception):
-    """An error the CLI reports as one clear line (no traceback)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,17 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("codesign: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # one clear line for every error we know how to name
-        if _is_user_error(exc):
-            print(f"codesign: error: {exc}", file=sys.stderr)
-            return 2
-        raise
+    except (CodesignError, FileNotFoundError, PermissionError) as exc:  # bad input or a path the user gave
+        print(f"codesign: error: {exc}", file=sys.stderr)
+        return 2
     return int(result or 0)
-
-
-def _is_user_error(exc: Exception) -> bool:
-    """Errors raised for bad input carry a ``user_error = True`` attribute or are ours."""
-    return isinstance(exc, (CodesignError, FileNotFoundError)) or getattr(exc, "user_error", False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarError, CrossbarParams
+from codesign.errors import CodesignError
 from codesign.scenarios.shipped import resolve_scenario
 from codesign.sim.hardware import HardwareConfig
 
@@ -31,8 +33,8 @@ METRICS = ("energy_pj", "latency_ns", "area_mm2", "accuracy", "edp_pj_ns", "dete
            "false_alarm_rate", "params", "macs", "utilization", "cycles", "throughput_inf_s")
 
 
-class ScenarioError(ValueError):
-    user_error = True
+class ScenarioError(CodesignError, ValueError):
+    """A scenario file or sweep knob is invalid; the message names the file and field."""
 
 
 @dataclass
@@ -139,7 +141,7 @@ def _check_knob(name: str, values: list[Any], path: Path, section: str = "sweep.
     head, _, rest = name.partition(".")
     if head == "hardware":
         for v in values:
-            apply_hardware_overrides(HardwareConfig(), _nest(rest, v), path, prefix=f"{section}.{name}")
+            apply_hardware_overrides(HardwareConfig(), _nest(rest, v), path, prefix=f"{section}.{name}", knob=True)
     elif head == "model":
         if rest not in _MODEL_KEYS:
             raise ScenarioError(f"{path}: [{section}.{name}]: unknown model knob; expected model.<one of {sorted(_MODEL_KEYS)}>")
@@ -158,29 +160,33 @@ def _nest(dotted: str, value: Any) -> dict[str, Any]:
 
 
 def apply_hardware_overrides(hw: HardwareConfig, over: dict[str, Any], path: Path | str,
-                             prefix: str = "hardware") -> HardwareConfig:
-    """Return a copy of ``hw`` with nested overrides applied; type-checked against the dataclasses."""
-    hw = dataclasses.replace(hw, cam=dataclasses.replace(hw.cam), crossbar=dataclasses.replace(hw.crossbar),
-                             digital=dataclasses.replace(hw.digital), targets=dict(hw.targets))
-    _apply(hw, over, path, prefix)
-    return hw
+                             prefix: str = "hardware", knob: bool = False) -> HardwareConfig:
+    """Return a copy of ``hw`` with nested overrides applied; type-checked against the dataclasses.
+
+    ``knob``: ``prefix`` names the one overridden field (a sweep knob); errors cite it as is.
+    """
+    hw = dataclasses.replace(hw, cam=dataclasses.replace(hw.cam), digital=dataclasses.replace(hw.digital),
+                             targets=dict(hw.targets))
+    return _apply(hw, over, path, prefix, knob)
 
 
-def _apply(obj: Any, over: dict[str, Any], path: Path | str, prefix: str) -> None:
-    fields = {f.name: f for f in dataclasses.fields(obj)}
+def _apply(obj: Any, over: dict[str, Any], path: Path | str, prefix: str, knob: bool) -> Any:
+    skip = TECHNOLOGY_FIELDS if isinstance(obj, CrossbarParams) else ()
+    fields = {f.name for f in dataclasses.fields(obj)} - set(skip)
+    changes: dict[str, Any] = {}
     for key, value in over.items():
-        where = f"{prefix}.{key}" if not prefix.endswith(key) else prefix
+        where = prefix if knob else f"{prefix}.{key}"
         if key not in fields:
             raise ScenarioError(f"{path}: [{where}]: unknown field; expected some of {sorted(fields)}")
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):
             if not isinstance(value, dict):
                 raise ScenarioError(f"{path}: [{where}]: expected a table")
-            _apply(current, value, path, where)
+            changes[key] = _apply(current, value, path, where, knob)
         elif isinstance(current, dict):
             if not isinstance(value, dict):
                 raise ScenarioError(f"{path}: [{where}]: expected a table")
-            current.update(value)
+            changes[key] = {**current, **value}
         else:
             kind = type(current)
             ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
@@ -190,7 +196,11 @@ def _apply(obj: Any, over: dict[str, Any], path: Path | str, prefix: str) -> Non
                 raise ScenarioError(f"{path}: [{where}]: {value!r} should be of type {kind.__name__}")
             if kind in (int, float) and value < 0:
                 raise ScenarioError(f"{path}: [{where}]: {value} must be >= 0")
-            setattr(obj, key, value)
+            changes[key] = value
+    try:
+        return dataclasses.replace(obj, **changes)
+    except CrossbarError as exc:
+        raise ScenarioError(f"{path}: [{prefix}]: {exc}") from None
 
 
 def knob_overrides(point: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from codesign.errors import CodesignError
+
 DEFAULT_NAME = "default"
 OPTICS_DEFAULT_NAME = "optics_default"
 
 
-class ScenarioNotFound(FileNotFoundError):
-    user_error = True
+class ScenarioNotFound(CodesignError, FileNotFoundError):
+    """A scenario name or path that names no scenario file."""
 
 
 def shipped_scenarios() -> dict[str, Path]:

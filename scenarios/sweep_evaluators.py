@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from codesign.scenarios.scenario import merge_nested, apply_hardware_overrides, knob_overrides
-from codesign.sim.hardware import HardwareConfig
+from codesign.sim.hardware import CROSSBAR_LAYER_TYPES, HardwareConfig, crossbar_hw
 
 
 def _split(point: dict[str, Any], settings: dict[str, Any]) -> tuple[HardwareConfig, dict[str, Any]]:
@@ -175,8 +175,7 @@ def xbar_network(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, f
     from codesign.sim.engine import Simulator
 
     hw, model = _split(point, settings)
-    targets = {"conv2d": "crossbar", "linear": "crossbar", "debut_linear": "crossbar", "debut_conv2d": "crossbar"}
-    hw.targets = {**hw.targets, **targets}
+    hw = crossbar_hw(hw, (*CROSSBAR_LAYER_TYPES, "debut_linear", "debut_conv2d"))
     network = str(model.get("network", "dense"))
     spec = _xbar_spec(network)
     out = _cost_metrics(Simulator(spec).cost(hw))

@@ -3,7 +3,7 @@
 A layer becomes a *logical matrix* W [n_out, n_in] (linear: its weight; conv: the im2col filter
 matrix, columns in ``ci, kh, kw`` order, block-diagonal over groups) plus a list of *blocks*
 (index sets of inputs/outputs whose cross products hold the structural weights). A strategy turns
-blocks into a :class:`~codesign.cam.crossbar.model.TilePlan`:
+blocks into a :class:`~codesign.cam.crossbar.params.TilePlan`:
 
 * ``"dense"``  — ignore the structure: tile the whole [n_out, n_in] matrix (zeros programmed too);
 * ``"packed"`` — each block is a dense sub-matrix; small blocks are packed diagonally into shared
@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from codesign.cam.crossbar.model import CrossbarError, CrossbarParams, TilePlan, TileSpec, plan_dense
+from codesign.cam.crossbar.params import CrossbarError, CrossbarParams, TilePlan, TileSpec, plan_dense
 from codesign.sim.layer_schema import _pair
 
 #: (input indices, output indices) or (input indices, output indices, structural nonzeros in the block)

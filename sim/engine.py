@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from codesign.errors import CodesignError
 from codesign.sim.accounting import EnergyTable, TechSet
 from codesign.sim.executors import lookup
 from codesign.sim.executors.base import Executor
@@ -25,10 +26,8 @@ from codesign.sim.hardware import HardwareConfig
 from codesign.sim.report import SimReport
 
 
-class SimulationError(ValueError):
+class SimulationError(CodesignError, ValueError):
     """Bad simulator input (inputs of the wrong shape, a layer its target cannot run...)."""
-
-    user_error = True
 
 
 @dataclass

@@ -8,8 +8,11 @@ unit or on crossbars, element-wise layers on the digital unit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, asdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, asdict, replace
 from typing import Any
+
+from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarParams
 
 
 @dataclass
@@ -28,37 +31,6 @@ class CamConfig:
 
 
 @dataclass
-class CrossbarConfig:
-    """Analog IMC crossbars. ``technology`` names a file in ``data/tech``."""
-
-    technology: str = "reram_1t1r"
-    rows: int = 128
-    cols: int = 128
-    cell_bits: int = 2
-    weight_bits: int = 8
-    dac_bits: int = 1
-    adc_bits: int = 8
-    prog_noise_sigma: float = 0.0
-    parallel_tiles: int = 64
-    ideal: bool = False
-    #: activation bits fed bit-serially (sign cycle added for signed inputs)
-    input_bits: int = 8
-    #: ADC full scale as a fraction of the largest possible column current (<1: finer LSB, clipping)
-    adc_range: float = 1.0
-    #: seed of the programming noise (each layer derives its own from it and its name)
-    seed: int = 0
-    #: grouped/depthwise conv mapping: "packed" (groups share tiles, block-diagonal) or "dense"
-    group_mapping: str = "packed"
-    #: DeBut factor mapping: "dense" (whole factor as a dense matrix), "block" (each block a dense
-    #: tile) or "diagonal" (packed diagonals); see sim/executors/debut.py
-    debut_mapping: str = "diagonal"
-    #: read voltages of either sign: signed inputs as sign x (dac_bits-1)-bit magnitude chunks, no sign cycle
-    bipolar_dac: bool = False
-    #: subtract the differential pair's currents before the ADC (one conversion per output and slice)
-    subtract_in_analog: bool = False
-
-
-@dataclass
 class DigitalConfig:
     """Digital MAC/ALU unit for dense and element-wise layers. ``technology`` names a data/tech file."""
 
@@ -69,7 +41,8 @@ class DigitalConfig:
 @dataclass
 class HardwareConfig:
     cam: CamConfig = field(default_factory=CamConfig)
-    crossbar: CrossbarConfig = field(default_factory=CrossbarConfig)
+    #: analog IMC crossbars (``technology`` names a file in ``data/tech``)
+    crossbar: CrossbarParams = field(default_factory=CrossbarParams)
     digital: DigitalConfig = field(default_factory=DigitalConfig)
     clock_ghz: float = 1.0
     #: layer type -> target ("cam", "digital", "crossbar") or, for PECAN layers, a dict
@@ -90,4 +63,21 @@ class HardwareConfig:
         return t
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain dict of the settings (the crossbar's technology-derived fields left out)."""
+        d = asdict(self)
+        for key in TECHNOLOGY_FIELDS:
+            del d["crossbar"][key]
+        return d
+
+
+#: layer types :func:`crossbar_hw` routes to the crossbars unless told otherwise
+CROSSBAR_LAYER_TYPES = ("conv2d", "linear")
+
+
+def crossbar_hw(hw: HardwareConfig | None = None, layer_types: Iterable[str] = CROSSBAR_LAYER_TYPES,
+                **crossbar: Any) -> HardwareConfig:
+    """``hw`` (default ``HardwareConfig()``) with ``layer_types`` routed to the crossbars and the
+    given :class:`CrossbarParams` fields replaced (checked like any CrossbarParams)."""
+    hw = hw or HardwareConfig()
+    return replace(hw, crossbar=replace(hw.crossbar, **crossbar),
+                   targets={**hw.targets, **dict.fromkeys(layer_types, "crossbar")})

@@ -15,11 +15,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from codesign.errors import CodesignError
 
-class FormatError(ValueError):
+
+class FormatError(CodesignError, ValueError):
     """A model file or spec does not follow the exchange format."""
-
-    user_error = True
 
 
 Shape = tuple[int, ...]

@@ -12,7 +12,7 @@ from codesign.models.compression.ezcrop import collect_scores, prune_channels
 from codesign.models.nets.resnets import SmallResNet
 from codesign.models.compression.shift import ShiftResNet, prune_shifts
 from codesign.models.compression.tensor_view import decompose_model
-from codesign.scenarios.compression.hardware import crossbar_hw
+from codesign.sim.hardware import crossbar_hw
 from codesign.sim.engine import Simulator
 from codesign.sim.format import read_model
 

@@ -9,7 +9,8 @@ import pytest
 
 from codesign.bench.crossbar_mvm import integer_reference
 from codesign.cam.adc import ADCSpec, adc_energy_pj
-from codesign.cam.crossbar.model import CrossbarError, CrossbarParams, TilePlan, mvm, plan_dense, program
+from codesign.cam.crossbar.model import mvm, program
+from codesign.cam.crossbar.params import CrossbarError, CrossbarParams, TilePlan, plan_dense
 from codesign.cam.crossbar.cost import plan_cost
 from codesign.cam.technology import TechnologyError, load_technology
 
@@ -106,7 +107,7 @@ def test_bad_params_and_tech(tmp_path, monkeypatch):
     with pytest.raises(CrossbarError):
         CrossbarParams(adc_bits=1)
     with pytest.raises(CrossbarError, match="cell_bits_max"):
-        CrossbarParams.from_tech(TECH, cell_bits=4)
+        CrossbarParams(cell_bits=4).with_tech(TECH)
     raw = json.loads(TECH.path.read_text())
     del raw["params"]["g_min_us"]["source"]
     (tmp_path / "bad_xbar.json").write_text(json.dumps(raw))
@@ -119,6 +120,14 @@ def test_bad_params_and_tech(tmp_path, monkeypatch):
     from codesign.cam.crossbar.cost import action_energy_pj
     with pytest.raises(TechnologyError, match="dac_energy_pj"):
         action_energy_pj(load_technology("bad2"), CrossbarParams())
+
+
+@pytest.mark.parametrize("field, value", [("rows", 0), ("cols", 2.5), ("cell_bits", True), ("weight_bits", 1),
+                                          ("adc_bits", 25), ("seed", -1), ("adc_range", 0.0), ("ideal", 1),
+                                          ("group_mapping", "diagonal"), ("debut_mapping", "packed"), ("technology", "")])
+def test_each_bad_field_is_named(field, value):
+    with pytest.raises(CrossbarError, match=f"{field}="):
+        CrossbarParams(**{field: value})
 
 
 @pytest.mark.parametrize("bipolar", [False, True])
@@ -168,7 +177,7 @@ def test_technology_base_inheritance(tmp_path, monkeypatch):
     ml = load_technology("reram_multilevel")
     assert ml.get("cell_bits_max") == 11 and ml.get("adc_energy_pj_8b") == TECH.get("adc_energy_pj_8b")
     assert "Rao" in ml.source("cell_bits_max") and "ISAAC" in ml.source("adc_latency_ns")
-    CrossbarParams.from_tech(ml, cell_bits=7)  # allowed here, refused on reram_1t1r (cell_bits_max 2)
+    CrossbarParams(cell_bits=7).with_tech(ml)  # allowed here, refused on reram_1t1r (cell_bits_max 2)
     monkeypatch.setenv("CODESIGN_TECH_DIR", str(tmp_path))
     (tmp_path / "a.json").write_text(json.dumps({"name": "a", "kind": "crossbar", "base": "b", "params": {}}))
     (tmp_path / "b.json").write_text(json.dumps({"name": "b", "kind": "crossbar", "base": "a", "params": {}}))

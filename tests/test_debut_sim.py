@@ -59,14 +59,12 @@ def test_bad_chain_rejected(spec_and_model, mutate, msg):
                                              ("crossbar", "dense")])
 def test_simulator_equals_pytorch(spec_and_model, target, mapping):
     from codesign.sim.engine import Simulator
-    from codesign.sim.executors.crossbar import crossbar_hw
-    from codesign.sim.hardware import HardwareConfig
+    from codesign.sim.hardware import HardwareConfig, crossbar_hw
 
     spec, model, x = spec_and_model
     hw = HardwareConfig()
     if target == "crossbar":
-        hw = crossbar_hw(ideal=True)
-        hw.crossbar.debut_mapping = mapping
+        hw = crossbar_hw(ideal=True, debut_mapping=mapping)
     hw = replace(hw, targets={**hw.targets, "debut_linear": target, "debut_conv2d": target})
     res = Simulator(spec, hw=hw).run(x.numpy(), progress=False)
     ref = model(x).detach().numpy()
@@ -79,12 +77,12 @@ def test_simulator_equals_pytorch(spec_and_model, target, mapping):
 
 
 def test_packed_mappings_use_fewer_tiles(spec_and_model):
-    from codesign.sim.executors.crossbar import crossbar_hw, params_from_hw
+    from codesign.sim.hardware import crossbar_hw
     from codesign.cam.technology import load_technology
     from codesign.sim.executors.debut import utilization_table
 
     hw = crossbar_hw()
-    p = params_from_hw(hw, load_technology(hw.crossbar.technology))
+    p = hw.crossbar.with_tech(load_technology(hw.crossbar.technology))
     rows = utilization_table([(256, 256, 2, 2, 16), (160, 400, 16, 40, 1)], p)
     by = {(tuple(r["factor"]), r["mapping"]): r for r in rows}
     for f in ((256, 256, 2, 2, 16), (160, 400, 16, 40, 1)):

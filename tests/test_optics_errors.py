@@ -5,6 +5,7 @@ import json
 import networkx as nx
 import pytest
 
+from codesign.errors import CodesignError
 from codesign.optics import OpticsInputError, line_from_graph, load_gnpy_line, load_scenario
 from codesign.scenarios.cli import main
 
@@ -40,7 +41,7 @@ def test_topology_errors_name_file_and_field(tmp_path, mutate, field):
     p = _write(tmp_path, topo)
     with pytest.raises(OpticsInputError) as exc:
         load_gnpy_line(p)
-    assert exc.value.user_error is True
+    assert isinstance(exc.value, CodesignError)
     assert str(p) in str(exc.value) and field in str(exc.value)
 
 

@@ -13,7 +13,7 @@ torch.set_num_threads(1)
 
 def test_export_folds_bn_and_matches_ideal_crossbar(tmp_path):
     from codesign.sim.engine import Simulator
-    from codesign.sim.executors.crossbar import crossbar_hw
+    from codesign.sim.hardware import crossbar_hw
 
     torch.manual_seed(0)
     model = small_cnn(4)

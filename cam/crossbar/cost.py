@@ -1,4 +1,4 @@
-"""Analytic cost of a :class:`~codesign.cam.crossbar.model.TilePlan`: events, latency, area (no data).
+"""Analytic cost of a :class:`~codesign.cam.crossbar.params.TilePlan`: events, latency, area (no data).
 
 Per input vector and tile with R rows used, O outputs (C = O x slices x 2 columns) and K input cycles:
 ``dac.convert`` R·K, ``xbar.cell_read`` R·C·K, ``adc.convert`` A·K, ``sample_hold.hold`` A·K,
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codesign.cam.adc import adc_area_um2, adc_energy_pj
-from codesign.cam.crossbar.model import CrossbarParams, TilePlan
+from codesign.cam.crossbar.params import COST_BITS, CrossbarParams, TilePlan
 
 EVENT_KEYS = (("dac", "convert"), ("xbar", "cell_read"), ("adc", "convert"), ("sample_hold", "hold"),
               ("shift_add", "op"), ("xbar_accum", "add"))
@@ -37,7 +37,7 @@ def action_energy_pj(tech: Any, p: CrossbarParams) -> dict[tuple[str, str], floa
 
     A d-bit DAC drive is charged (2^d - 1) x the 1-bit drive (our assumption, docs/crossbar.md).
     """
-    adc_bits = p.adc_bits or p.cost_bits_default
+    adc_bits = p.adc_bits or COST_BITS
     return {
         ("dac", "convert"): tech.get("dac_energy_pj") * (2**p.dac_bits - 1),
         ("xbar", "cell_read"): tech.get("xbar_read_energy_pj_per_cell"),
@@ -50,7 +50,7 @@ def action_energy_pj(tech: Any, p: CrossbarParams) -> dict[tuple[str, str], floa
 
 def tile_area_um2(tech: Any, p: CrossbarParams) -> dict[str, float]:
     """Area of one crossbar tile with its periphery, by component (µm²)."""
-    adc_bits = p.adc_bits or p.cost_bits_default
+    adc_bits = p.adc_bits or COST_BITS
     n_adc = max(1, int(tech.get("adcs_per_xbar")))
     return {
         "xbar": p.rows * p.cols * tech.get("cell_area_um2"),

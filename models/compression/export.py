@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from codesign.errors import CodesignError
 from codesign.models.nets.resnets import BasicBlock, ResNetBase
 from codesign.models.compression.shift import Shift, ShiftBlock, ShiftConv
 from codesign.sim.format import LayerSpec, ModelSpec, write_model
@@ -24,8 +25,8 @@ from codesign.sim.format import LayerSpec, ModelSpec, write_model
 __all__ = ["to_model_spec", "export_compressed"]
 
 
-class ExportError(ValueError):
-    user_error = True
+class ExportError(CodesignError, ValueError):
+    """A compressed model cannot be exported to the exchange format."""
 
 
 class _Builder:

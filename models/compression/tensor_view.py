@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 from tensorly.decomposition import parafac
 
+from codesign.errors import CodesignError
 from codesign.models.compression.training import fine_tune
 
 __all__ = ["FORMS", "decompose_conv", "decompose_model", "reconstruct_kernel", "fine_tune"]
@@ -30,8 +31,8 @@ __all__ = ["FORMS", "decompose_conv", "decompose_model", "reconstruct_kernel", "
 FORMS = ("pdp", "dp", "pd")
 
 
-class DecompositionError(ValueError):
-    user_error = True
+class DecompositionError(CodesignError, ValueError):
+    """A convolution cannot be decomposed as asked (form, groups, rank)."""
 
 
 def _conv(ci, co, k, conv: nn.Conv2d, groups=1, bias=False, spatial=False) -> nn.Conv2d:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from codesign.errors import CodesignError
 
-class DatasetError(FileNotFoundError):
+
+class DatasetError(CodesignError, FileNotFoundError):
     """A dataset file is missing or malformed."""
-
-    user_error = True
 
 
 @dataclass(frozen=True)

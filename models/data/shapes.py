@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from codesign.errors import CodesignError
+
 __all__ = ["SHAPES_CLASSES", "DataError", "make_shapes_dataset", "load_cifar10_pickles"]
 
 SHAPES_CLASSES = (
@@ -38,10 +40,8 @@ SHAPES_CLASSES = (
 _SIZE = 32
 
 
-class DataError(ValueError):
+class DataError(CodesignError, ValueError):
     """Bad or missing dataset input (reported by the CLI as one line)."""
-
-    user_error = True
 
 
 def _sdf(cls: np.ndarray, u: np.ndarray, v: np.ndarray, r: np.ndarray, rng: np.random.Generator) -> np.ndarray:

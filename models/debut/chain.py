@@ -25,6 +25,7 @@ import heapq
 from dataclasses import dataclass
 from functools import lru_cache
 
+from codesign.errors import CodesignError
 from codesign.models.debut.layers import Factor, bipolar_test, chain_is_dense, chain_params, check_chain
 
 __all__ = ["NoChainError", "ChainResult", "generate_chains", "generate_chain", "pairs_to_chain",
@@ -33,10 +34,8 @@ __all__ = ["NoChainError", "ChainResult", "generate_chains", "generate_chain", "
 MODES = ("mono", "bulge", "any")
 
 
-class NoChainError(ValueError):
+class NoChainError(CodesignError, ValueError):
     """No DeBut chain satisfies the request; the message says why."""
-
-    user_error = True
 
 
 @dataclass

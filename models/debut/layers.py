@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from codesign.errors import CodesignError
+
 __all__ = [
     "ChainError",
     "Factor",
@@ -53,10 +55,8 @@ COLUMN_ORDER = "ci_kh_kw"
 CHAIN_ORDER = "input_first"
 
 
-class ChainError(ValueError):
+class ChainError(CodesignError, ValueError):
     """A DeBut factor or chain is invalid (non-integer sizes, mismatched shapes, r = 0 ...)."""
-
-    user_error = True
 
 
 @dataclass(frozen=True)

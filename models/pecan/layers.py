@@ -30,13 +30,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from codesign.errors import CodesignError
+
 MODES = ("angle", "distance")
 
 
-class PecanError(ValueError):
+class PecanError(CodesignError, ValueError):
     """Bad PECAN configuration or state (e.g. non-finite parameters at freeze time)."""
-
-    user_error = True
 
 
 def act_range(bits: int, signed: bool) -> tuple[int, int]:

@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from codesign.errors import CodesignError
 from codesign.models.robustness.attacks import AttackConfig, pgd
 
 __all__ = [
@@ -46,8 +47,8 @@ METHODS: dict[str, tuple[bool, bool, bool]] = {
 }
 
 
-class TrainConfigError(ValueError):
-    user_error = True
+class TrainConfigError(CodesignError, ValueError):
+    """Bad adversarial-training configuration or state."""
 
 
 def small_cnn(width: int = 8, num_classes: int = 10, in_channels: int = 3, image_size: int = 32) -> nn.Sequential:

@@ -22,6 +22,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from codesign.errors import CodesignError
+
 try:  # optional at import time; the CLI reports a clear error if it is missing
     import torchattacks as _ta
 
@@ -52,8 +54,8 @@ class AttackConfig:
     random_start: bool = True
 
 
-class AttackError(ValueError):
-    user_error = True
+class AttackError(CodesignError, ValueError):
+    """Unknown attack loss or backend, or a missing optional attack library."""
 
 
 @contextlib.contextmanager

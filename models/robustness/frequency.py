@@ -23,6 +23,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from codesign.errors import CodesignError
+
 __all__ = [
     "band_mask",
     "low_pass",
@@ -36,8 +38,8 @@ __all__ = [
 ]
 
 
-class FrequencyError(ValueError):
-    user_error = True
+class FrequencyError(CodesignError, ValueError):
+    """Bad frequency band or filter mode."""
 
 
 def band_mask(h: int, w: int, b: int) -> torch.Tensor:

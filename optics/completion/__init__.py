@@ -6,8 +6,9 @@ Usage::
     x = HaLRTC(max_iter=300).complete(tensor, mask)            # mask: True = observed
     x = C2F(HaLRTC()).complete(tensor, mask, reference=truth)  # per-stage PSNR in .stages_
 
-Bad input raises :class:`CompletionInputError` (``user_error = True``).  This package imports
-nothing else of ours; :mod:`.opm` (OPM telemetry experiments) imports :mod:`codesign.optics`.
+Bad input raises :class:`CompletionInputError` (a ``codesign.errors.CodesignError``).  This package
+imports nothing else of ours but that foundation module; :mod:`.opm` (OPM telemetry experiments) imports
+:mod:`codesign.optics`.
 """
 
 from ._base import CompletionInputError, Completer, History, psnr, rse, ssim, validate_inputs

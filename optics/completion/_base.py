@@ -11,11 +11,11 @@ import sys
 
 import numpy as np
 
+from codesign.errors import CodesignError
 
-class CompletionInputError(ValueError):
+
+class CompletionInputError(CodesignError, ValueError):
     """Bad input to a completion solver; the CLI prints it as one line."""
-
-    user_error = True
 
 
 def validate_inputs(tensor, mask, *, name: str = "tensor") -> tuple[np.ndarray, np.ndarray]:

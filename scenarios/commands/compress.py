@@ -8,6 +8,8 @@ import os
 import time
 from pathlib import Path
 
+from codesign.errors import CodesignError
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true", help="bigger run (10k images, ResNet-14, 30 epochs; ~1 h on 2 cores)")
@@ -47,8 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     hw.set_defaults(func=_hw)
 
 
-class CompressArgError(ValueError):
-    user_error = True
+class CompressArgError(CodesignError, ValueError):
+    """Bad ``codesign compress`` argument."""
 
 
 def _cfg(args):

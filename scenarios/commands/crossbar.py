@@ -53,16 +53,13 @@ def _crossbar(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from codesign.sim.engine import Simulator
-    from codesign.sim.executors.crossbar import crossbar_hw
+    from codesign.sim.hardware import crossbar_hw
     from codesign.sim.format import read_model
-    from codesign.sim.hardware import HardwareConfig
 
     spec = read_model(args.model)
-    base = HardwareConfig()
-    base.crossbar.technology = args.tech
 
     def hw_for(sigma: float):
-        return crossbar_hw(base, rows=args.xbar_size, cols=args.xbar_size, cell_bits=args.cell_bits,
+        return crossbar_hw(technology=args.tech, rows=args.xbar_size, cols=args.xbar_size, cell_bits=args.cell_bits,
                            weight_bits=args.weight_bits, input_bits=args.input_bits, dac_bits=args.dac_bits,
                            adc_bits=args.adc_bits, adc_range=args.adc_range, prog_noise_sigma=sigma,
                            seed=args.seed, ideal=args.ideal, group_mapping=args.group_mapping,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from codesign.errors import CodesignError
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full", action="store_true", help="bigger run: 10k train, 30 epochs, width 16, PGD-10 training")
@@ -47,8 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
 
 
-class RobustArgError(ValueError):
-    user_error = True
+class RobustArgError(CodesignError, ValueError):
+    """Bad ``codesign robust`` argument."""
 
 
 def _cfg(args: argparse.Namespace):

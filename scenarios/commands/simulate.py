@@ -30,8 +30,8 @@ def _simulate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from codesign.cam.technology import load_technology
+    from codesign.errors import CodesignError
     from codesign.sim.engine import Simulator
-    from codesign.scenarios.cli import CodesignError
     from codesign.sim.hardware import HardwareConfig
 
     hw = HardwareConfig()

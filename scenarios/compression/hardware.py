@@ -19,15 +19,7 @@ from codesign.models.compression.export import export_compressed
 from codesign.models.compression.training import count_macs, count_params, evaluate
 from codesign.sim.engine import Simulator
 from codesign.sim.format import read_model
-from codesign.sim.hardware import HardwareConfig
-
-
-def crossbar_hw(group_mapping: str = "packed", adc_bits: int = 8, ideal: bool = False) -> HardwareConfig:
-    hw = HardwareConfig(targets={"conv2d": "crossbar", "linear": "crossbar"})
-    hw.crossbar.group_mapping = group_mapping
-    hw.crossbar.adc_bits = int(adc_bits)
-    hw.crossbar.ideal = bool(ideal)
-    return hw
+from codesign.sim.hardware import crossbar_hw
 
 
 def _kind(layer) -> str:
@@ -60,7 +52,7 @@ def hw_table(models: dict, data, n_eval: int = 64, out_dir: Path | None = None, 
              adc_bits: int = 8, ideal: bool = False, log=print) -> list[dict]:
     """One row per variant: PyTorch acc, crossbar acc (on ``n_eval`` test images), cost, utilization."""
     xte, yte = data[4], data[5]
-    hw = crossbar_hw(group_mapping, adc_bits, ideal)
+    hw = crossbar_hw(group_mapping=group_mapping, adc_bits=int(adc_bits), ideal=bool(ideal))
     rows = []
     tmp = None
     if out_dir is None:

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from codesign.errors import CodesignError
+
 #: the settings that change the trained DeBut network (others, e.g. PECAN prototype counts, do not)
 KEY_SETTINGS = ("seed", "epochs", "golden_size")
 #: repo files whose change invalidates a cached DeBut model
@@ -28,8 +30,8 @@ SOURCES = ("models/debut/layers.py", "models/debut/chain.py", "models/debut/expo
 DEFAULT_EPOCHS = 30
 
 
-class DeButTrainingError(ValueError):
-    user_error = True
+class DeButTrainingError(CodesignError, ValueError):
+    """Bad DeBut training settings, or training diverged."""
 
 
 def key_settings(settings: dict[str, Any]) -> dict[str, Any]:

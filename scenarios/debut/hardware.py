@@ -2,7 +2,7 @@
 
 Trains the baseline and the DeBut variants of :mod:`codesign.scenarios.debut.table`,
 exports each to HDF5, routes every conv/linear (dense or DeBut) to the crossbars (default
-CrossbarConfig: 128×128 ReRAM 1T1R, 2-bit cells, 8-bit weights, 8-bit inputs with a 1-bit DAC,
+CrossbarParams: 128×128 ReRAM 1T1R, 2-bit cells, 8-bit weights, 8-bit inputs with a 1-bit DAC,
 8-bit ADC), and runs the test set through the simulator. DeBut layers are evaluated under the
 three factor mappings (dense tiles / packed blocks / packed diagonals).
 """
@@ -10,7 +10,6 @@ three factor mappings (dense tiles / packed blocks / packed diagonals).
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -42,7 +41,7 @@ def train_models(quick: bool) -> tuple[dict, tuple]:
 def run_hw(quick: bool = False, limit: int | None = None, tech: str = "reram_1t1r",
            out_dir: Path | None = None) -> list[dict]:
     from codesign.sim.engine import Simulator
-    from codesign.sim.executors.crossbar import crossbar_hw
+    from codesign.sim.hardware import CROSSBAR_LAYER_TYPES, crossbar_hw
 
     models, (xte, yte) = train_models(quick)
     if limit:
@@ -57,10 +56,8 @@ def run_hw(quick: bool = False, limit: int | None = None, tech: str = "reram_1t1
                               test_x=xte, test_y=yte)
             has_debut = name != "dense LeNet"
             for mapping in (("dense", "block", "diagonal") if has_debut else ("-",)):
-                hw = crossbar_hw()
-                hw = replace(hw, crossbar=replace(hw.crossbar, technology=tech))
-                hw.crossbar.debut_mapping = mapping if has_debut else "diagonal"
-                hw = replace(hw, targets={**hw.targets, "debut_linear": "crossbar", "debut_conv2d": "crossbar"})
+                hw = crossbar_hw(layer_types=(*CROSSBAR_LAYER_TYPES, "debut_linear", "debut_conv2d"), technology=tech,
+                                 debut_mapping=mapping if has_debut else "diagonal")
                 ev = Simulator(path, hw=hw).evaluate(which="testset", progress=False)
                 rep = ev.report
                 xb = [c for c in rep.layers if c.target == "crossbar"]

@@ -40,7 +40,7 @@ def run_hardware(cfg: ExperimentConfig, out: Path, n_eval: int = 200, noise=(0.0
                  adc_bits=(4, 6, 8), noise_seeds: int = 1, log=print) -> list[dict]:
     """Sweep σ × ADC bits for each model, clean and replayed-adversarial; write hw_table.*, hw_accuracy.png."""
     from codesign.sim.engine import Simulator
-    from codesign.sim.executors.crossbar import crossbar_hw
+    from codesign.sim.hardware import crossbar_hw
     from codesign.sim.format import read_model
 
     torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))

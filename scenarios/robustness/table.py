@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from codesign.errors import CodesignError
 from codesign.models.robustness.adversarial import RobustTrainConfig, accuracy, small_cnn, train_robust
 from codesign.models.robustness.attacks import AttackConfig, autoattack, autoattack_label, cw_linf, pgd
 from codesign.sim.atomic import save_figure, write_csv, write_text
@@ -29,8 +30,8 @@ __all__ = ["ExperimentConfig", "load_task", "train_methods", "evaluate_model", "
 METHOD_ORDER = ("natural", "AT", "AT-SWA", "AT-FR", "AT-FR-SWA")
 
 
-class RobustExperimentError(ValueError):
-    user_error = True
+class RobustExperimentError(CodesignError, ValueError):
+    """Bad robustness experiment setup (dataset, data folder)."""
 
 
 @dataclass

@@ -9,12 +9,12 @@ treated as signed (one sign cycle), so analytic and functional event counts agre
 from __future__ import annotations
 
 import zlib
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from codesign.cam.crossbar.model import CrossbarParams, ProgrammedCrossbars, TilePlan, mvm, program
+from codesign.cam.crossbar.model import ProgrammedCrossbars, mvm, program
+from codesign.cam.crossbar.params import CrossbarParams, TilePlan
 from codesign.cam.crossbar.cost import EVENT_KEYS, action_energy_pj, plan_cost
 from codesign.sim.accounting import register_action
 from codesign.sim.crossbar_mapping import layer_matrix, layer_plan
@@ -26,21 +26,10 @@ from codesign.sim.ops import im2col
 MAX_VECTORS = 16384
 
 
-def params_from_hw(hw: Any, tech: Any) -> CrossbarParams:
-    """CrossbarParams from ``hw.crossbar`` (a CrossbarConfig) and the crossbar technology table."""
-    c = hw.crossbar
-    return CrossbarParams.from_tech(
-        tech, rows=int(c.rows), cols=int(c.cols), cell_bits=int(c.cell_bits), weight_bits=int(c.weight_bits),
-        input_bits=int(getattr(c, "input_bits", 8)), dac_bits=int(c.dac_bits), adc_bits=int(c.adc_bits),
-        adc_range=float(getattr(c, "adc_range", 1.0)), prog_noise_sigma=float(c.prog_noise_sigma),
-        parallel_tiles=int(c.parallel_tiles), seed=int(getattr(c, "seed", 0)), ideal=bool(c.ideal),
-        bipolar_dac=bool(getattr(c, "bipolar_dac", False)), subtract_in_analog=bool(getattr(c, "subtract_in_analog", False)))
-
-
 def _energy(component: str, action: str):
     def fn(hw: Any, techs: Any) -> float:
         tech = techs["crossbar"]
-        return action_energy_pj(tech, params_from_hw(hw, tech))[(component, action)]
+        return action_energy_pj(tech, hw.crossbar.with_tech(tech))[(component, action)]
     return fn
 
 
@@ -55,10 +44,10 @@ class _CrossbarLayer(Executor):
 
     @property
     def params(self) -> CrossbarParams:
-        return params_from_hw(self.hw, self.tech["crossbar"])
+        return self.hw.crossbar.with_tech(self.tech["crossbar"])
 
     def plan(self) -> TilePlan:
-        return layer_plan(self.layer, self.params, getattr(self.hw.crossbar, "group_mapping", "packed"))
+        return layer_plan(self.layer, self.params, self.hw.crossbar.group_mapping)
 
     def vectors(self) -> int:
         return 1
@@ -120,11 +109,3 @@ class CrossbarConv2d(_CrossbarLayer):
         y = y.reshape(n, cols.shape[1], -1).transpose(0, 2, 1)
         return np.ascontiguousarray(y).reshape(n, *self.out_shape)
 
-
-def crossbar_hw(hw: Any = None, **crossbar_opts: Any) -> Any:
-    """A HardwareConfig routing conv2d and linear to the crossbars, with ``crossbar_opts`` applied."""
-    from codesign.sim.hardware import HardwareConfig
-
-    hw = hw or HardwareConfig()
-    xb = replace(hw.crossbar, **crossbar_opts)
-    return replace(hw, crossbar=xb, targets={**hw.targets, "conv2d": "crossbar", "linear": "crossbar"})

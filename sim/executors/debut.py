@@ -25,6 +25,7 @@ import numpy as np
 
 from codesign.cam.crossbar.model import mvm, program
 from codesign.cam.crossbar.cost import plan_cost
+from codesign.cam.crossbar.params import DEBUT_MAPPINGS
 from codesign.sim.crossbar_mapping import debut_factor_blocks, plan_blocks
 from codesign.sim.executors.debut_kernels import DeButTables
 from codesign.sim.executors import register
@@ -33,8 +34,6 @@ from codesign.sim.executors.crossbar import MAX_VECTORS, _CrossbarLayer
 from codesign.sim.executors.digital import _Digital
 from codesign.sim.layer_schema import _pair, debut_chain_rows, debut_in_out
 from codesign.sim.ops import im2col
-
-MAPPINGS = ("dense", "block", "diagonal")
 
 
 def factor_matrix(row: tuple[int, ...], theta: np.ndarray) -> np.ndarray:
@@ -122,15 +121,8 @@ class DeButConv2dDigital(_DeButDigital):
 class _DeButCrossbar(_DeButMixin, _CrossbarLayer):
     _progs: list | None = None
 
-    def mapping(self) -> str:
-        m = self.hw.crossbar.debut_mapping
-        if m not in MAPPINGS:
-            from codesign.cam.crossbar.model import CrossbarError
-            raise CrossbarError(f"hw.crossbar.debut_mapping = {m!r}; expected one of {MAPPINGS}")
-        return m
-
     def plans(self):
-        p, m = self.params, self.mapping()
+        p, m = self.params, self.hw.crossbar.debut_mapping
         out = []
         for row in self.rows():
             by = "block" if m in ("dense", "block") else "diagonal"
@@ -168,7 +160,7 @@ class _DeButCrossbar(_DeButMixin, _CrossbarLayer):
             c.add_event("xbar_accum", "add", int(np.prod(self.out_shape)))
         c.cycles = latency * float(self.hw.clock_ghz)
         c.utilization = used / max(tiles, 1)
-        c.mapping = {"tiles": tiles, "strategy": self.mapping(), "vectors": self.vectors(), "factors": per_factor,
+        c.mapping = {"tiles": tiles, "strategy": self.hw.crossbar.debut_mapping, "vectors": self.vectors(), "factors": per_factor,
                      "rows": p.rows, "cols": p.cols}
         return c
 
@@ -199,7 +191,7 @@ def utilization_table(rows: list[tuple[int, ...]], p) -> list[dict]:
     """Tiles and utilization of every factor under each mapping (shapes only)."""
     out = []
     for row in rows:
-        for m in MAPPINGS:
+        for m in DEBUT_MAPPINGS:
             by = "block" if m in ("dense", "block") else "diagonal"
             plan = plan_blocks(debut_factor_blocks(*row, by=by), row[1], row[0], p, "dense" if m == "dense" else "packed")
             out.append({"factor": list(row), "mapping": m, "tiles": len(plan.tiles),

@@ -14,6 +14,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterable
 
+from codesign.errors import CodesignError
 from codesign.sim.sweep.space import point_key
 from codesign.sim.sweep.store import ResultStore
 
@@ -23,8 +24,8 @@ from codesign.sim.sweep.store import ResultStore
 POOL_MIN_SERIAL_S = 20.0
 
 
-class SweepError(ValueError):
-    user_error = True
+class SweepError(CodesignError, ValueError):
+    """A sweep cannot run (e.g. its evaluator cannot be imported)."""
 
 
 def resolve(ref: str) -> Callable[[dict, dict], dict]:

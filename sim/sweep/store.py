@@ -16,11 +16,12 @@ from typing import Any
 import h5py
 import numpy as np
 
+from codesign.errors import CodesignError
 from codesign.sim.atomic import write_csv, write_json
 
 
-class StoreError(ValueError):
-    user_error = True
+class StoreError(CodesignError, ValueError):
+    """A sweep result store cannot be used as asked (earlier results without resume, another sweep, an unreadable part)."""
 
 
 class ResultStore:

@@ -1,0 +1,232 @@
+"""Crossbar parameters, tile specs and tile plans (geometry only; no weights).
+
+Conventions (see docs/crossbar.md): a logical weight matrix W [n_out, n_in] computes y = W x.
+Inputs drive crossbar rows (word lines), outputs are read on columns. A :class:`TileSpec` places a
+dense sub-block W[out_idx][:, in_idx] on one physical crossbar: its rows are ``in_idx``, its columns
+hold, for each output j, ``n_slices`` bit-slices x 2 polarities (positive / negative column of a
+differential pair): column ``(j * n_slices + s) * 2 + p``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+from codesign.errors import CodesignError
+
+
+class CrossbarError(CodesignError, ValueError):
+    """Bad crossbar parameters or a mapping that does not fit."""
+
+
+#: tile-plan strategies for grouped/depthwise convs (``group_mapping``)
+GROUP_MAPPINGS = ("packed", "dense")
+#: DeBut factor mappings (``debut_mapping``): whole factor dense, one tile block per block, packed diagonals
+DEBUT_MAPPINGS = ("dense", "block", "diagonal")
+#: fields :meth:`CrossbarParams.with_tech` takes from the technology table (not hardware settings)
+TECHNOLOGY_FIELDS = ("g_min_us", "g_max_us")
+#: bits the cost model charges where a bits field is None (ideal numerics)
+COST_BITS = 8
+
+_POSITIVE_INTS = ("rows", "cols", "cell_bits", "dac_bits", "parallel_tiles")
+_BITS = ("weight_bits", "input_bits", "adc_bits")
+_FLAGS = ("ideal", "bipolar_dac", "subtract_in_analog")
+
+
+@dataclass(frozen=True)
+class CrossbarParams:
+    """Analog IMC crossbars: technology, array geometry, precision, non-idealities and mapping.
+
+    The one description used by the functional model, the cost model and ``HardwareConfig.crossbar``.
+    ``None`` bits = ideal (numerics only; costs charge :data:`COST_BITS`). Values are checked on
+    construction: a bad one raises :class:`CrossbarError` naming the field.
+    """
+
+    #: names a file in ``data/tech`` (used by the simulator; the model itself takes a loaded table)
+    technology: str = "reram_1t1r"
+    rows: int = 128
+    cols: int = 128
+    cell_bits: int = 2
+    #: weight quantization bits incl. sign
+    weight_bits: int | None = 8
+    #: activation bits fed bit-serially (sign cycle added for signed inputs)
+    input_bits: int | None = 8
+    #: input magnitude bits applied per cycle
+    dac_bits: int = 1
+    adc_bits: int | None = 8
+    #: ADC full scale as a fraction of the largest possible column current (<1: finer LSB, clipping)
+    adc_range: float = 1.0
+    #: programming noise sigma, relative to the conductance range
+    prog_noise_sigma: float = 0.0
+    #: conductance range (µS); the simulator takes it from the technology table (:meth:`with_tech`)
+    g_min_us: float = 2.0
+    g_max_us: float = 20.0
+    #: crossbars running at once
+    parallel_tiles: int = 64
+    #: seed of the programming noise (each simulated layer derives its own from it and its name)
+    seed: int = 0
+    ideal: bool = False
+    #: read voltages of either sign: signed inputs as sign x (dac_bits-1)-bit magnitude chunks, no sign cycle
+    bipolar_dac: bool = False
+    #: subtract the differential pair's currents before the ADC (one conversion per output and slice)
+    subtract_in_analog: bool = False
+    #: grouped/depthwise conv mapping, one of :data:`GROUP_MAPPINGS` (block-diagonal packed or dense)
+    group_mapping: str = "packed"
+    #: DeBut factor mapping, one of :data:`DEBUT_MAPPINGS`; see sim/executors/debut.py
+    debut_mapping: str = "diagonal"
+
+    def __post_init__(self) -> None:
+        def bad(key: str, expected: str) -> CrossbarError:
+            return CrossbarError(f"crossbar parameter {key}={getattr(self, key)!r}; expected {expected}")
+
+        if not isinstance(self.technology, str) or not self.technology:
+            raise bad("technology", "the name of a file in data/tech")
+        for key in _POSITIVE_INTS:
+            if not _is_int(getattr(self, key)) or getattr(self, key) < 1:
+                raise bad(key, "an integer >= 1")
+        for key in _BITS:
+            v = getattr(self, key)
+            if v is not None and not (_is_int(v) and 2 <= v <= 24):
+                raise bad(key, "None (ideal) or an integer 2..24")
+        if not _is_int(self.seed) or self.seed < 0:
+            raise bad("seed", "an integer >= 0")
+        for key in _FLAGS:
+            if not isinstance(getattr(self, key), bool):
+                raise bad(key, "true or false")
+        for key in ("adc_range", "prog_noise_sigma", *TECHNOLOGY_FIELDS):
+            if not isinstance(getattr(self, key), Real) or isinstance(getattr(self, key), bool):
+                raise bad(key, "a number")
+        if self.prog_noise_sigma < 0:
+            raise bad("prog_noise_sigma", ">= 0")
+        if not 0 < self.adc_range <= 1.0:
+            raise bad("adc_range", "a fraction in (0, 1]")
+        if self.bipolar_dac and self.dac_bits < 2:
+            raise CrossbarError(f"crossbar: bipolar_dac needs dac_bits >= 2 (sign + magnitude), got {self.dac_bits}")
+        if not 0 <= self.g_min_us < self.g_max_us:
+            raise CrossbarError(f"crossbar: expected 0 <= g_min_us < g_max_us, got {self.g_min_us}, {self.g_max_us}")
+        if self.group_mapping not in GROUP_MAPPINGS:
+            raise bad("group_mapping", f"one of {GROUP_MAPPINGS}")
+        if self.debut_mapping not in DEBUT_MAPPINGS:
+            raise bad("debut_mapping", f"one of {DEBUT_MAPPINGS}")
+
+    # numerics (None = ideal); the cost model uses the configured bits
+    @property
+    def nwb(self) -> int | None:
+        return None if self.ideal else self.weight_bits
+
+    @property
+    def nib(self) -> int | None:
+        return None if self.ideal else self.input_bits
+
+    @property
+    def nab(self) -> int | None:
+        return None if self.ideal else self.adc_bits
+
+    @property
+    def noise(self) -> float:
+        return 0.0 if self.ideal else float(self.prog_noise_sigma)
+
+    @property
+    def levels(self) -> int:
+        return 2**self.cell_bits
+
+    @property
+    def n_slices(self) -> int:
+        """Cells per weight polarity (bit-slices); 1 for float weights."""
+        if self.nwb is None:
+            return 1
+        return max(1, math.ceil((self.nwb - 1) / self.cell_bits))
+
+    @property
+    def cost_slices(self) -> int:
+        wb = self.weight_bits or COST_BITS
+        return max(1, math.ceil((wb - 1) / self.cell_bits))
+
+    @property
+    def outs_per_tile(self) -> int:
+        return self.cols // (2 * self.cost_slices)
+
+    @property
+    def g0(self) -> float:
+        return (self.levels - 1) * self.g_min_us / (self.g_max_us - self.g_min_us)
+
+    @property
+    def chunk_bits(self) -> int:
+        """Input magnitude bits applied per cycle (a bipolar DAC spends one bit on the sign)."""
+        return self.dac_bits - 1 if self.bipolar_dac else self.dac_bits
+
+    @property
+    def adc_cols_per_slice(self) -> int:
+        """ADC conversions per output, slice and cycle: 1 with analog subtraction, else 2 polarities."""
+        return 1 if self.subtract_in_analog else 2
+
+    def cycles(self, signed: bool = True) -> int:
+        """Input cycles per vector (used by the cost model; configured bits)."""
+        b = self.input_bits or COST_BITS
+        mag = b - 1 if signed else b
+        return math.ceil(mag / self.chunk_bits) + (1 if signed and not self.bipolar_dac else 0)
+
+    def with_tech(self, tech: Any) -> "CrossbarParams":
+        """These parameters with G_min/G_max from a technology table (checks its ``cell_bits_max``)."""
+        p = replace(self, **{key: float(tech.get(key)) for key in TECHNOLOGY_FIELDS})
+        cmax = int(tech.get("cell_bits_max")) if "cell_bits_max" in getattr(tech, "params", {}) else 99
+        if p.cell_bits > cmax:
+            raise CrossbarError(f"{getattr(tech, 'path', tech)}: cell_bits={p.cell_bits} exceeds the technology's "
+                                f"cell_bits_max={cmax}")
+        return p
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, Integral) and not isinstance(v, bool)
+
+
+@dataclass
+class TileSpec:
+    """One physical crossbar: logical input indices on its rows, logical outputs on its columns."""
+
+    in_idx: np.ndarray
+    out_idx: np.ndarray
+    useful_cells: int = -1  # structural weights on it (x slices x 2 counted by utilization); -1 = all
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(len(self.in_idx)), int(len(self.out_idx))
+
+
+@dataclass
+class TilePlan:
+    """A logical matrix [n_out, n_in] placed on crossbar tiles (any mapping strategy)."""
+
+    n_in: int
+    n_out: int
+    tiles: list[TileSpec]
+    strategy: str = "dense"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def check(self, p: CrossbarParams) -> None:
+        for t in self.tiles:
+            r, o = t.shape
+            if r > p.rows or o * 2 * p.cost_slices > p.cols:
+                raise CrossbarError(f"tile with {r} rows x {o} outputs does not fit a {p.rows}x{p.cols} crossbar "
+                                    f"({2 * p.cost_slices} columns per output)")
+
+    def utilization(self, p: CrossbarParams) -> float:
+        """Cells holding structural weights / cells of all allocated crossbars."""
+        used = sum((t.useful_cells if t.useful_cells >= 0 else t.shape[0] * t.shape[1]) for t in self.tiles)
+        return used * 2 * p.cost_slices / max(1, len(self.tiles) * p.rows * p.cols)
+
+
+def plan_dense(n_out: int, n_in: int, p: CrossbarParams, in_idx: np.ndarray | None = None,
+               out_idx: np.ndarray | None = None) -> list[TileSpec]:
+    """Tile a dense [n_out, n_in] matrix: row bands of ``rows`` inputs x column bands of outputs."""
+    in_idx = np.arange(n_in, dtype=np.int64) if in_idx is None else np.asarray(in_idx, np.int64)
+    out_idx = np.arange(n_out, dtype=np.int64) if out_idx is None else np.asarray(out_idx, np.int64)
+    opt = p.outs_per_tile
+    if opt < 1:
+        raise CrossbarError(f"a {p.cols}-column crossbar cannot hold one output ({2 * p.cost_slices} columns needed)")
+    return [TileSpec(in_idx[r:r + p.rows].copy(), out_idx[o:o + opt].copy())
+            for r in range(0, len(in_idx), p.rows) for o in range(0, len(out_idx), opt)]
