@@ -135,7 +135,12 @@ def simulate_variant(model_path: Path, hw: Any, outdir: Path, *, progress: bool 
 
 
 def run_scenario(scn: Scenario, *, progress: bool = True, out: Path | None = None, log=print) -> dict[str, Any]:
-    """Train/export/simulate every variant of ``scn``; write and return the summary."""
+    """Train/export/simulate every variant of ``scn``; write and return the summary. Scenarios of kind
+    ``opm_tap`` run the OPM tap-classifier loop (:mod:`codesign.scenarios.opmtap.pipeline`) instead."""
+    if scn.kind == "opm_tap":
+        from codesign.scenarios.opmtap.pipeline import run_opm_tap
+
+        return run_opm_tap(scn, progress=progress, out=out, log=log)
     variants = scn.model.get("variants") or [scn.model.get("variant", "pecan_d")]
     if scn.model.get("dataset", "digits") != "digits":
         raise ScenarioError(f"{scn.path}: [model.dataset]: {scn.model['dataset']!r}; the runner supports 'digits'")
@@ -186,6 +191,10 @@ def summary_markdown(summary: dict[str, Any]) -> str:
 
 
 def print_summary(summary: dict[str, Any]) -> None:
+    if summary.get("kind") == "opm_tap":
+        from codesign.scenarios.opmtap.report import print_summary as print_opm
+
+        return print_opm(summary)
     from rich.console import Console
     from rich.table import Table
 
