@@ -11,6 +11,7 @@ channel-averaged windows (the net without its pool: identical arithmetic, C time
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -85,11 +86,24 @@ def train_detector(variant: str, shape: DetectorShape, x_train, y_train, x_val, 
     model = build_detector(variant, shape)
     body = model[1:]
     data = Split(x_train, y_train, x_val, y_val, name="opm-windows")
-    body, metrics = train_model(body, data, train_config(variant, epochs, seed), progress=progress,
-                                desc=f"opm-{variant}")
+    with one_thread():
+        body, metrics = train_model(body, data, train_config(variant, epochs, seed), progress=progress,
+                                    desc=f"opm-{variant}")
     model = nn.Sequential(model[0], *body)
     metrics.update(variant=variant, seed=seed)
     return model.eval(), metrics
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one thread: these nets are too small to gain from more, and on a loaded 2-core
+    machine the thread pool's synchronisation made training 20x slower."""
+    prev = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(prev)
 
 
 @torch.no_grad()
@@ -97,5 +111,7 @@ def predict_pooled(model: nn.Sequential, x_pooled, batch_size: int = 4096) -> to
     """Class predictions (N,) for channel-averaged windows (the model without its pool)."""
     body = model[1:].eval()
     x = torch.as_tensor(x_pooled)
-    return torch.cat([body(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)]) if len(x) \
-        else torch.zeros(0, dtype=torch.int64)
+    if not len(x):
+        return torch.zeros(0, dtype=torch.int64)
+    with one_thread():
+        return torch.cat([body(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])

@@ -1,6 +1,7 @@
 """Supervised classifiers vs the clustering TapDetector on held-out simulated days of one line.
 
-Per detector, one alarm per sample (the supervised nets: predicted class ``tap``; the TapDetector: its
+Per detector, one alarm per sample (the supervised nets: predicted class ``tap``, and in the
+``(tap or bend)`` rows ``tap`` or ``bend``, which have the same signature in the simulator; the TapDetector: its
 alarm); metrics as in ``codesign optics evaluate``: detection = alarm rate on tap samples present for at
 least ``SETTLE`` samples, false alarms = alarm rate on normal samples at least the detector's memory
 (its window) after any event, event detection = fraction of taps with an alarm while present. Per true
@@ -76,11 +77,12 @@ def compare_line(days, models: dict, read, window: int, log=print) -> dict:
                                                              "alarm_rate": float(alarm[sel].mean())})
         for variant, model in models.items():
             pred = supervised_predictions(model, day, base, window)
-            alarm = (pred == 1).astype(int)
-            row = {"detector": variant, "tap_loss_db": loss, **metrics(day.label, alarm, day.events, day.time_s, window)}
-            out["tap_size" if kind == "tap" else "mixed"].append(row)
+            for name, alarm in ((variant, pred == 1), (f"{variant} (tap or bend)", (pred == 1) | (pred == 2))):
+                row = {"detector": name, "tap_loss_db": loss,
+                       **metrics(day.label, alarm.astype(int), day.events, day.time_s, window)}
+                out["tap_size" if kind == "tap" else "mixed"].append(row)
             if kind == "mixed":
                 out["confusion"] += [{"detector": variant, **r} for r in confusion_rows(day.label, pred, day.label_names, window)]
-                out["mixed"][-1]["accuracy"] = float((pred[window - 1:] == day.label[window - 1:]).mean())
+                out["mixed"][-2]["accuracy"] = float((pred[window - 1:] == day.label[window - 1:]).mean())
         log(f"  scored {path.name}")
     return out

@@ -4,7 +4,8 @@ PECAN-D runs on the scenario's CAM (prototype search) + LUT/adders; the CNN on t
 analog crossbars. Per target: golden-prediction match and the prediction match vs PyTorch on held-out
 windows, energy and latency per decision, and the average power of a monitoring node that makes one
 decision per line every sampling period (one window covers all C channels of the line, so that is one
-inference per period; dynamic energy only: leakage/idle power is not modelled).
+inference per period; dynamic energy only: leakage/idle power is not modelled). ``classifier_energy_pj``
+leaves out the first layer, the average over the C channels, which every target runs on the digital unit.
 """
 
 from __future__ import annotations
@@ -62,9 +63,11 @@ def run_hardware(models: dict, day, base, window: int, golden: int, n_windows: i
                          "golden_match": float(ev.golden_match), "golden_max_abs_logit_diff": float(ev.golden_max_abs_diff),
                          "test_match_vs_torch": float(np.mean(res.predictions == torch_pred)), "n_test": int(len(xt)),
                          "sim_accuracy": float(np.mean(res.predictions == day.label[t_test])),
-                         "energy_pj": e_pj, "latency_ns": float(rep.latency_ns), "area_mm2": float(rep.area_mm2),
+                         "energy_pj": e_pj, "classifier_energy_pj": float(sum(
+                             lc.total_energy_pj for lc in rep.layers if lc.layer_type != "avgpool2d")),
+                         "latency_ns": float(rep.latency_ns), "area_mm2": float(rep.area_mm2),
                          "period_s": period_s, "n_channels": n_channels,
-                         "node_power_uw": e_pj * 1e-12 / period_s * 1e6,
+                         "node_power_nw": e_pj * 1e-3 / period_s,
                          "energy_by_component_pj": {k: float(v) for k, v in rep.energy_by_component_pj.items()}})
             log(f"  {variant} on {target}: golden match {100 * ev.golden_match:.0f}%, "
                 f"{e_pj / 1e3:.2f} nJ/decision")

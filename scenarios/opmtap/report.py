@@ -43,11 +43,12 @@ def summary_markdown(s: dict[str, Any]) -> str:
                                                   for x in losses) + " |")
         out += ["", "On the hardware (one decision per line per sampling period covers all channels):", "",
                 "| variant | target | runs on | golden match | held-out match vs PyTorch | energy / decision (nJ) "
-                "| latency / decision (µs) | node power (µW) |", "|---|---|---|---|---|---|---|---|"]
+                "| of which classifier (nJ) | latency / decision (µs) | node power (nW) |", "|---|---|---|---|---|---|---|---|---|"]
         for r in ln["hardware"]:
             out.append(f"| {r['variant']} | {r['target']} | {r['runs_on']} | {100 * r['golden_match']:.0f}% | "
                        f"{100 * r['test_match_vs_torch']:.1f}% ({r['n_test']}) | {r['energy_pj'] / 1e3:.3f} | "
-                       f"{r['latency_ns'] / 1e3:.3f} | {r['node_power_uw']:.4f} |")
+                       f"{r['classifier_energy_pj'] / 1e3:.3f} | "
+                       f"{r['latency_ns'] / 1e3:.3f} | {r['node_power_nw']:.2f} |")
         out.append("")
     return "\n".join(out) + "\n"
 
@@ -62,7 +63,7 @@ def print_summary(s: dict[str, Any]) -> None:
     for ln in s["lines"]:
         t = Table(title=f"codesign run — {s['scenario']}: {ln['line']} ({s['seconds']} s)")
         for col in ("detector / target", "detection", "false alarms", "taps found", "golden match",
-                    "energy/decision (nJ)", "latency (µs)", "node power (µW)"):
+                    "energy/decision (nJ)", "latency (µs)", "node power (nW)"):
             t.add_column(col, justify="left" if col.startswith("detector") else "right")
         for r in ln["mixed"]:
             hw = [h for h in ln["hardware"] if h["variant"] == r["detector"]] or [None]
@@ -72,7 +73,7 @@ def print_summary(s: dict[str, Any]) -> None:
                           "" if h is None else f"{100 * h['golden_match']:.0f}%",
                           "" if h is None else f"{h['energy_pj'] / 1e3:.3f}",
                           "" if h is None else f"{h['latency_ns'] / 1e3:.3f}",
-                          "" if h is None else f"{h['node_power_uw']:.4f}")
+                          "" if h is None else f"{h['node_power_nw']:.2f}")
         console.print(t)
 
 
@@ -124,8 +125,8 @@ def plots(s: dict[str, Any], outdir: Path) -> list[Path]:
             names = [f"{r['variant']}\n{r['target']}" for r in hw]
             a1.bar(names, [r["energy_pj"] / 1e3 for r in hw], color="tab:blue")
             a1.set_ylabel("energy per decision (nJ)")
-            a2.bar(names, [r["node_power_uw"] for r in hw], color="tab:orange")
-            a2.set_ylabel(f"node power (µW), one decision / {ln['sample_period_s']:g} s")
+            a2.bar(names, [r["node_power_nw"] for r in hw], color="tab:orange")
+            a2.set_ylabel(f"node power (nW), one decision / {ln['sample_period_s']:g} s")
             fig.suptitle(f"{tag}: cost of the detector on the simulated hardware")
             fig.tight_layout()
             paths.append(save_figure(fig, outdir / f"{tag}_hardware.png", dpi=110))
