@@ -38,3 +38,26 @@ def test_kind_checked_and_optics_only_for_opm_tap(tmp_path):
     p.write_text('[scenario]\nname = "x"\n[optics]\nwindow = 32\n')
     with pytest.raises(ScenarioError, match="only scenarios of kind 'opm_tap'"):
         load_scenario(p)
+
+
+def test_opm_tap_loop_end_to_end(tmp_path, monkeypatch):
+    """`codesign run` on a small opm_tap scenario (~15 s CPU): data sets written, tables and plots, PECAN-D
+    bit-exact on the CAM."""
+    import codesign.scenarios.opmtap.data as data
+    import codesign.scenarios.opmtap.pipeline as pipeline
+    from codesign.scenarios.runner import run_scenario
+
+    monkeypatch.setattr(data, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(pipeline, "CACHE", tmp_path / "cache")
+    p = tmp_path / "s.toml"
+    p.write_text('[scenario]\nname = "small"\nkind = "opm_tap"\n[optics]\nlines = ["line_3x40km"]\ntrain_days = 1\n'
+                 'commissioning_hours = 2\ntap_day_hours = 2\ntap_losses_db = [1.0]\nepochs = 2\nevents_per_day = 4\n'
+                 'hardware_windows = 32\ngolden_size = 16\n')
+    summary = run_scenario(load_scenario(p), progress=False, out=tmp_path / "out", log=lambda *a: None)
+    line = summary["lines"][0]
+    assert len(line["data_files"]) == 4 and {r["detector"] for r in line["mixed"]} >= {"cnn", "pecan_d", "TapDetector rx"}
+    cam = [r for r in line["hardware"] if r["target"] == "cam"][0]
+    assert cam["golden_match"] == 1.0 and cam["golden_max_abs_logit_diff"] == 0.0 and cam["test_match_vs_torch"] == 1.0
+    assert cam["energy_pj"] > cam["classifier_energy_pj"] > 0 and cam["node_power_nw"] == pytest.approx(cam["energy_pj"] / 1e4)
+    assert (tmp_path / "out" / "summary.md").read_text().count("TapDetector rx") >= 2
+    assert len(list((tmp_path / "out").glob("*.png"))) == 3

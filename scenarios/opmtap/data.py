@@ -50,7 +50,7 @@ def line_scenario(name: str, base: Path) -> Path:
     return p if p.is_file() else resolve_scenario(name)
 
 
-def _day(raw: dict, src: str, hours: float, counts: dict, tap_loss, duration_s: float) -> dict:
+def _day(raw: dict, hours: float, counts: dict, tap_loss, duration_s: float) -> dict:
     r = scenario_variant(raw, hours * 3600.0, counts, tap_loss)
     r["random_events"]["event_duration_s"] = duration_s
     return r
@@ -87,14 +87,14 @@ def simulate_line(cfg: OpmTapConfig, name: str, outdir: Path, log=print) -> Line
     sim = lambda r, seed, fname: _simulate(r, src, seed, text, d / fname, log)  # noqa: E731
     days = LineDays(
         name=sc.line.name, scenario=path,
-        commissioning=sim(_day(raw, src, cfg.commissioning_hours, {}, None, cfg.event_duration_s), cfg.seed,
+        commissioning=sim(_day(raw, cfg.commissioning_hours, {}, None, cfg.event_duration_s), cfg.seed,
                           "commissioning.h5"),
-        train=[sim(_day(raw, src, 24.0, mixed, None, cfg.event_duration_s), cfg.seed + 1 + i, f"train{i}.h5")
+        train=[sim(_day(raw, 24.0, mixed, None, cfg.event_duration_s), cfg.seed + 1 + i, f"train{i}.h5")
                for i in range(cfg.train_days)],
-        mixed=sim(_day(raw, src, 24.0, mixed, None, cfg.event_duration_s), cfg.seed + 50, "test_mixed.h5"),
+        mixed=sim(_day(raw, 24.0, mixed, None, cfg.event_duration_s), cfg.seed + 50, "test_mixed.h5"),
         sample_period_s=float(sc.time["sample_period_s"]), n_channels=sc.line.plan.n_channels,
         n_monitors=len(sc.line.monitor_names))
     for i, loss in enumerate(cfg.tap_losses_db):
-        r = _day(raw, src, cfg.tap_day_hours, {"tap_count": cfg.taps_per_day}, loss, cfg.event_duration_s)
+        r = _day(raw, cfg.tap_day_hours, {"tap_count": cfg.taps_per_day}, loss, cfg.event_duration_s)
         days.taps[loss] = sim(r, cfg.seed + 100 + i, f"test_tap_{loss:g}dB.h5")
     return days

@@ -31,7 +31,7 @@ MODEL_SOURCES = ("models/opm/reader.py", "models/opm/windows.py", "models/opm/de
                  "models/pecan/layers.py", "models/train.py")
 
 
-def _train(cfg, days: LineDays, read, log) -> tuple[dict, dict]:
+def _train(cfg, days: LineDays, read, log, progress: bool) -> tuple[dict, dict]:
     """Trained nets per variant (from the cache when present) and their training metrics."""
     blob = json.dumps({"cfg": cfg.key_dict(), "line": days.scenario.read_text(),
                        "code": code_hash(OPTICS_SOURCES + MODEL_SOURCES)}, sort_keys=True, default=str)
@@ -54,7 +54,8 @@ def _train(cfg, days: LineDays, read, log) -> tuple[dict, dict]:
             ws = [day_windows(d, base, cfg.window, cfg.train_stride) for d in train]
             val = day_windows(test, base, cfg.window, 4)
             data = (np.concatenate([w.x for w in ws]), np.concatenate([w.y for w in ws]), val.x, val.y)
-        model, met = train_detector(variant, shape, *data, epochs=cfg.epochs, seed=cfg.seed)
+        model, met = train_detector(variant, shape, *data, epochs=cfg.epochs, seed=cfg.seed,
+                                    progress=progress)
         met = {k: v for k, v in met.items() if isinstance(v, (int, float, str))}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
@@ -84,7 +85,7 @@ def run_opm_tap(scn: Scenario, *, progress: bool = True, out: Path | None = None
         log(f"[{name}] simulating OPM days")
         lo = outdir / name
         days = simulate_line(cfg, name, lo, log)
-        models, train_info = _train(cfg, days, read, log)
+        models, train_info = _train(cfg, days, read, log, progress)
         log(f"[{name}] comparing on held-out days")
         comp = compare_line(days, models, read, cfg.window, log)
         base = Baseline.fit(read(days.commissioning))
