@@ -132,3 +132,12 @@ def test_build_detector_shapes():
     assert m(torch.zeros(2, 15, 40, 32)).shape == (2, 7)
     with pytest.raises(ValueError, match="variant"):
         build_detector("lstm", DetectorShape(15, 40))
+
+
+def test_optics_loader_checks_format_version(day_files, tmp_path):
+    from codesign.optics import OpticsInputError, load_dataset
+
+    assert load_dataset(day_files[0]).n_samples == 1080
+    bad = _corrupt(day_files[0], tmp_path / "v2.h5", lambda f: f.attrs.__setitem__("format_version", "2.0"))
+    with pytest.raises(OpticsInputError, match="format_version"):
+        load_dataset(bad)
