@@ -82,7 +82,8 @@ def compare_line(days, models: dict, read, window: int, log=print) -> dict:
                        **metrics(day.label, alarm.astype(int), day.events, day.time_s, window)}
                 out["tap_size" if kind == "tap" else "mixed"].append(row)
             if kind == "mixed":
-                out["confusion"] += [{"detector": variant, **r} for r in confusion_rows(day.label, pred, day.label_names, window)]
+                rows = confusion_rows(day.label, pred, day.label_names, window)
+                out["confusion"] += [{"detector": variant, **r} for r in rows]
                 out["mixed"][-2]["accuracy"] = float((pred[window - 1:] == day.label[window - 1:]).mean())
         log(f"  scored {path.name}")
     return out

@@ -16,8 +16,9 @@ class OpmTapConfig:
     Per line: one normal-operation commissioning day of ``commissioning_hours`` (baseline, TapDetector fit),
     ``train_days`` full days of mixed events (``events_per_day`` of each benign type, twice as many taps,
     ``event_duration_s`` each), one held-out mixed-event day, and one ``tap_day_hours`` day of
-    ``taps_per_day`` taps per tap loss (dB). Seeds: commissioning ``seed``, training ``seed+1..``,
-    held-out days ``seed+50`` and ``seed+100+i``. ``hardware_windows``: held-out windows run on the simulators.
+    ``taps_per_day`` taps per tap loss (dB). Seeds: commissioning ``seed``, training ``seed+1..``, held-out days
+    ``seed+50`` and ``seed+100+i``. ``num_prototypes``: PECAN-D prototypes per subspace; ``hardware_windows``:
+    held-out windows run on the simulators.
     """
 
     lines: tuple[str, ...] = ("optics_default", "line_3x40km")
@@ -32,6 +33,7 @@ class OpmTapConfig:
     window: int = 32
     train_stride: int = 2
     epochs: int = 12
+    num_prototypes: int = 32
     variants: tuple[str, ...] = ("cnn", "pecan_d")
     golden_size: int = 64
     hardware_windows: int = 256
@@ -45,10 +47,10 @@ class OpmTapConfig:
 
 _TYPES = {"lines": list, "seed": int, "commissioning_hours": float, "train_days": int, "events_per_day": int,
           "event_duration_s": float, "tap_losses_db": list, "tap_day_hours": float, "taps_per_day": int,
-          "window": int, "train_stride": int, "epochs": int, "variants": list, "golden_size": int,
+          "window": int, "train_stride": int, "epochs": int, "num_prototypes": int, "variants": list, "golden_size": int,
           "hardware_windows": int}
 _MIN = {"train_days": 1, "events_per_day": 1, "taps_per_day": 1, "window": 16, "train_stride": 1, "epochs": 1,
-        "golden_size": 1, "hardware_windows": 1, "commissioning_hours": 1.0, "tap_day_hours": 1.0,
+        "golden_size": 1, "hardware_windows": 1, "num_prototypes": 2, "commissioning_hours": 1.0, "tap_day_hours": 1.0,
         "event_duration_s": 60.0}
 
 

@@ -37,7 +37,8 @@ def _train(cfg, days: LineDays, read, log, progress: bool) -> tuple[dict, dict]:
                        "code": code_hash(OPTICS_SOURCES + MODEL_SOURCES)}, sort_keys=True, default=str)
     key = hashlib.sha256(blob.encode()).hexdigest()[:16]
     models, info = {}, {}
-    shape = DetectorShape(n_features(days.n_monitors), days.n_channels, cfg.window)
+    shape = DetectorShape(n_features(days.n_monitors), days.n_channels, cfg.window,
+                          num_prototypes=cfg.num_prototypes)
     data = None
     for variant in cfg.variants:
         path = CACHE / "opm_models" / f"{variant}-{key}.pt"

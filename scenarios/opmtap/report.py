@@ -43,7 +43,7 @@ def summary_markdown(s: dict[str, Any]) -> str:
                                                   for x in losses) + " |")
         out += ["", "On the hardware (one decision per line per sampling period covers all channels):", "",
                 "| variant | target | runs on | golden match | held-out match vs PyTorch | energy / decision (nJ) "
-                "| of which classifier (nJ) | latency / decision (µs) | node power (nW) |", "|---|---|---|---|---|---|---|---|---|"]
+                "| of which classifier (nJ) | latency / decision (µs) | node power (nW) |", "|---" * 9 + "|"]
         for r in ln["hardware"]:
             out.append(f"| {r['variant']} | {r['target']} | {r['runs_on']} | {100 * r['golden_match']:.0f}% | "
                        f"{100 * r['test_match_vs_torch']:.1f}% ({r['n_test']}) | {r['energy_pj'] / 1e3:.3f} | "
