@@ -1,21 +1,32 @@
 """The labeled OPM data set and its HDF5 file format (atomic write: temp file + rename).
 
-HDF5 layout: /power_dbm, /osnr_db (M, C, T); /rx_gsnr_db, /rx_ber (C, T); /time_s (T,);
-/frequency_hz (C,); /monitor_names (M,); /span_monitors (n_spans, 2); /labels/{type,span,loss_db,
-position_km} (T,); /events/* (one array per field); file attributes: seed, scenario text, OPM noise.
+HDF5 layout (the data contract, docs/format.md "OPM data sets"): /power_dbm, /osnr_db, /true_power_dbm
+(M, C, T); /rx_gsnr_db, /rx_ber, /rx_cd_ps_nm, /rx_dgd_ps (C, T); /time_s (T,); /frequency_hz (C,);
+/monitor_names (M,); /span_monitors (n_spans, 2); /span_length_km (n_spans,); /label_type, /label_span,
+/label_loss_db, /label_position_km (T,); file attributes: format, format_version, label_names_json,
+units_json, events_json, seed, scenario text, OPM figures.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from codesign.atomic import replacing
+
 from .errors import OpticsFileNotFound, OpticsInputError
+from .scenario import LABEL_CODES
+
+FORMAT = "codesign.optics.OpmDataset/1"
+#: minor 1: label_names_json and units_json attributes (readers of 1.0 files use the documented code table)
+FORMAT_VERSION = "1.1"
+UNITS = {"power_dbm": "dBm", "osnr_db": "dB (0.1 nm)", "true_power_dbm": "dBm", "rx_gsnr_db": "dB (0.1 nm)",
+         "rx_ber": "1", "rx_cd_ps_nm": "ps/nm", "rx_dgd_ps": "ps", "time_s": "s", "frequency_hz": "Hz",
+         "span_length_km": "km", "label_loss_db": "dB", "label_position_km": "km"}
 
 _ARRAYS = ("power_dbm", "osnr_db", "rx_gsnr_db", "rx_ber", "time_s", "frequency_hz", "span_monitors",
            "span_length_km", "label_type", "label_span", "label_loss_db", "label_position_km",
@@ -70,24 +81,21 @@ class OpmDataset:
 
 
 def save_dataset(ds: OpmDataset, path) -> Path:
-    """Write ``ds`` to HDF5 atomically (``path.tmp`` then ``os.replace``)."""
+    """Write ``ds`` to HDF5 atomically (a temporary file beside ``path``, then renamed)."""
     path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    try:
-        with h5py.File(tmp, "w") as f:
-            for k in _ARRAYS:
-                v = getattr(ds, k)
-                if v is not None:
-                    f.create_dataset(k, data=np.asarray(v), compression="gzip" if np.ndim(v) >= 2 else None)
-            f.create_dataset("monitor_names", data=np.array(ds.monitor_names, dtype="S"))
-            f.attrs["events_json"] = json.dumps(ds.events, default=float)
-            for k, v in ds.attrs.items():
-                f.attrs[k] = v if isinstance(v, (int, float, str)) else json.dumps(v, default=str)
-            f.attrs["format"] = "codesign.optics.OpmDataset/1"
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with replacing(path, unique=True) as tmp, h5py.File(tmp, "w") as f:
+        for k in _ARRAYS:
+            v = getattr(ds, k)
+            if v is not None:
+                f.create_dataset(k, data=np.asarray(v), compression="gzip" if np.ndim(v) >= 2 else None)
+        f.create_dataset("monitor_names", data=np.array(ds.monitor_names, dtype="S"))
+        f.attrs["events_json"] = json.dumps(ds.events, default=float)
+        for k, v in ds.attrs.items():
+            f.attrs[k] = v if isinstance(v, (int, float, str)) else json.dumps(v, default=str)
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["label_names_json"] = json.dumps(sorted(LABEL_CODES, key=LABEL_CODES.get))
+        f.attrs["units_json"] = json.dumps(UNITS)
     return path
 
 
@@ -97,8 +105,12 @@ def load_dataset(path) -> OpmDataset:
     if not path.exists():
         raise OpticsFileNotFound(f"{path}: data set not found")
     with h5py.File(path, "r") as f:
-        if f.attrs.get("format") != "codesign.optics.OpmDataset/1":
+        if f.attrs.get("format") != FORMAT:
             raise OpticsInputError(path, "/ (attribute format)", "not a codesign.optics OPM data set")
+        version = str(f.attrs.get("format_version", "1.0"))
+        if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
+            raise OpticsInputError(path, "/ (attribute format_version)",
+                                   f"version {version}; this reader supports {FORMAT_VERSION.split('.')[0]}.x")
         kw = {}
         for k in _ARRAYS:
             kw[k] = f[k][()] if k in f else None
@@ -107,5 +119,5 @@ def load_dataset(path) -> OpmDataset:
         kw["monitor_names"] = [s.decode() for s in f["monitor_names"][()]]
         kw["events"] = json.loads(f.attrs["events_json"])
         kw["attrs"] = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()
-                       if k not in ("events_json", "format")}
+                       if k not in ("events_json", "format", "format_version", "label_names_json", "units_json")}
     return OpmDataset(**kw)

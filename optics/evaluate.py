@@ -41,14 +41,14 @@ def scenario_variant(raw: dict, duration_s=None, counts=None, tap_loss=None, amp
     return r
 
 
-def _guard(label_type: np.ndarray, w: int) -> np.ndarray:
+def guard_normal(label_type: np.ndarray, w: int) -> np.ndarray:
     """Normal samples at least ``w`` samples after the end of any event."""
     ev = (label_type != 0).astype(float)
     recent = np.convolve(ev, np.ones(w + 1), mode="full")[: ev.size] > 0
     return (label_type == 0) & ~recent
 
 
-def _settled(label_type, code, w):
+def settled(label_type, code, w):
     """Samples of class ``code`` that have been in that class for at least ``w`` samples."""
     m = label_type == code
     run = np.zeros(m.size, int)
@@ -62,8 +62,8 @@ def score_run(ds, det: TapDetector, loc: TapLocalizer) -> dict:
     w = det.window
     pred = det.predict(ds)
     span = loc.predict(ds)
-    tap = _settled(ds.label_type, LABEL_CODES["tap"], w)
-    normal = _guard(ds.label_type, w)
+    tap = settled(ds.label_type, LABEL_CODES["tap"], w)
+    normal = guard_normal(ds.label_type, w)
     taps = [e for e in ds.events if e["type"] == "tap"]
     hit = 0
     for e in taps:
@@ -121,7 +121,7 @@ def confusion(ds, det, loc) -> list[dict]:
     pred, span, amp = det.predict(ds), loc.predict(ds), loc.amp_event(ds)
     rows = []
     for name, code in LABEL_CODES.items():
-        sel = _guard(ds.label_type, det.window) if code == 0 else _settled(ds.label_type, code, min(det.window, 2))
+        sel = guard_normal(ds.label_type, det.window) if code == 0 else settled(ds.label_type, code, min(det.window, 2))
         if not sel.any():
             continue
         rows.append({"true_class": name, "n_samples": int(sel.sum()), "alarm_rate": float(pred[sel].mean()),

@@ -7,14 +7,32 @@ The root is $CODESIGN_CACHE_DIR when set, else the platform's user cache folder
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
 
 import platformdirs
 
+import codesign
+
 #: environment variable overriding the cache root (read by worker processes too)
 CACHE_ENV = "CODESIGN_CACHE_DIR"
+
+
+#: the installed ``codesign`` package folder (source paths for :func:`code_hash` are relative to it)
+PACKAGE_ROOT = Path(codesign.__file__).resolve().parent
+
+
+def code_hash(sources: tuple[str, ...]) -> str:
+    """Hash of the package source files (paths relative to the package) whose change invalidates a cache."""
+    h = hashlib.sha256()
+    for rel in sources:
+        p = PACKAGE_ROOT / rel
+        if not p.is_file():
+            raise RuntimeError(f"code_hash: {rel}: not a file of the codesign package ({PACKAGE_ROOT})")
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def cache_root() -> Path:

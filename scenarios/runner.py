@@ -19,29 +19,15 @@ from typing import Any
 
 import numpy as np
 
-import codesign
 from codesign.atomic import replacing, save_figure, write_json, write_text
-from codesign.scenarios.cache import cache_root
+from codesign.scenarios.cache import cache_root, code_hash
 from codesign.scenarios.scenario import Scenario, ScenarioError
 
-#: the installed ``codesign`` package folder (source paths below are relative to it)
-PACKAGE_ROOT = Path(codesign.__file__).resolve().parent
 #: source files whose change invalidates cached models
 _MODEL_SOURCES = ("models/pecan/layers.py", "models/pecan/network.py", "models/pecan/export.py",
                   "models/nets/digits.py", "models/train.py", "models/export.py", "models/metrics.py",
                   "models/data/digits.py", "sim/format.py", "sim/layer_schema.py")
 _VARIANT_KEYS = ("num_prototypes", "subvector_dim", "act_bits", "lut_bits")
-
-
-def code_hash(sources: tuple[str, ...] = _MODEL_SOURCES) -> str:
-    """Hash of the package source files (paths relative to the package) whose change invalidates a cache."""
-    h = hashlib.sha256()
-    for rel in sources:
-        p = PACKAGE_ROOT / rel
-        if not p.is_file():
-            raise RuntimeError(f"code_hash: {rel}: not a file of the codesign package ({PACKAGE_ROOT})")
-        h.update(p.read_bytes())
-    return h.hexdigest()[:12]
 
 
 def model_key(variant: str, settings: dict[str, Any]) -> str:
@@ -51,7 +37,7 @@ def model_key(variant: str, settings: dict[str, Any]) -> str:
         blob = json.dumps({"variant": variant, **debut_digits.key_settings(settings),
                            "code": code_hash(debut_digits.SOURCES)}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
-    blob = json.dumps({"variant": variant, **settings, "code": code_hash()}, sort_keys=True)
+    blob = json.dumps({"variant": variant, **settings, "code": code_hash(_MODEL_SOURCES)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -139,7 +125,12 @@ def simulate_variant(model_path: Path, hw: Any, outdir: Path, *, progress: bool 
 
 
 def run_scenario(scn: Scenario, *, progress: bool = True, out: Path | None = None, log=print) -> dict[str, Any]:
-    """Train/export/simulate every variant of ``scn``; write and return the summary."""
+    """Train/export/simulate every variant of ``scn``; write and return the summary. Scenarios of kind
+    ``opm_tap`` run the OPM tap-classifier loop (:mod:`codesign.scenarios.opmtap.pipeline`) instead."""
+    if scn.kind == "opm_tap":
+        from codesign.scenarios.opmtap.pipeline import run_opm_tap
+
+        return run_opm_tap(scn, progress=progress, out=out, log=log)
     variants = scn.model.get("variants") or [scn.model.get("variant", "pecan_d")]
     if scn.model.get("dataset", "digits") != "digits":
         raise ScenarioError(f"{scn.path}: [model.dataset]: {scn.model['dataset']!r}; the runner supports 'digits'")
@@ -189,6 +180,10 @@ def summary_markdown(summary: dict[str, Any]) -> str:
 
 
 def print_summary(summary: dict[str, Any]) -> None:
+    if summary.get("kind") == "opm_tap":
+        from codesign.scenarios.opmtap.report import print_summary as print_opm
+
+        return print_opm(summary)
     from rich.console import Console
     from rich.table import Table
 

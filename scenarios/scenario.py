@@ -1,6 +1,8 @@
 """Declarative scenario files (TOML): what to train, which hardware, what to sweep.
 
-A scenario has sections ``[scenario]`` (name, description), ``[model]``, ``[hardware]``
+A scenario has sections ``[scenario]`` (name, description, ``kind``: ``"digits"`` (default) or
+``"opm_tap"``, the OPM tap-classifier loop whose ``[optics]`` section :mod:`codesign.scenarios.opmtap.config`
+checks), ``[model]``, ``[hardware]``
 (overrides of :class:`codesign.sim.hardware.HardwareConfig`, nested tables ``cam``,
 ``crossbar``, ``digital``), optionally ``[sweep]`` (evaluator, mode, axes, fixed settings),
 ``[objectives]``, ``[constraints]`` and ``[output]``. Every bad field gets one error naming
@@ -22,12 +24,12 @@ from typing import Any
 
 from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarError, CrossbarParams
 from codesign.cam.technology import TechnologyError, is_tech_path, load_technology
-from codesign.errors import CodesignError
-from codesign.scenarios.shipped import resolve_scenario
+from codesign.scenarios.shipped import ScenarioError, resolve_scenario
 from codesign.sim.hardware import HardwareConfig
 
 
-_SECTIONS = {"scenario", "model", "hardware", "sweep", "objectives", "constraints", "output"}
+_SECTIONS = {"scenario", "model", "hardware", "sweep", "objectives", "constraints", "output", "optics"}
+KINDS = ("digits", "opm_tap")
 _MODEL_KEYS = {"dataset": str, "variants": list, "variant": str, "seed": int, "epochs": int,
                "num_prototypes": int, "subvector_dim": int, "act_bits": int, "lut_bits": int,
                "golden_size": int, "network": str}
@@ -38,10 +40,6 @@ METRICS = ("energy_pj", "latency_ns", "area_mm2", "accuracy", "edp_pj_ns", "dete
 #: (hardware table, field) naming a technology -> the kind of technology file it needs
 _TECH_FIELDS = {("cam", "technology"): "cam", ("cam", "lut_technology"): "sram",
                 ("crossbar", "technology"): "crossbar", ("digital", "technology"): "digital"}
-
-
-class ScenarioError(CodesignError, ValueError):
-    """A scenario file or sweep knob is invalid; the message names the file and field."""
 
 
 @dataclass
@@ -57,6 +55,9 @@ class Scenario:
     maximize: list[str] = field(default_factory=list)
     constraints: dict[str, dict[str, float]] = field(default_factory=dict)
     output: Path = Path("runs/default")
+    kind: str = "digits"
+    #: the parsed ``[optics]`` section of an ``opm_tap`` scenario (:class:`~codesign.scenarios.opmtap.config.OpmTapConfig`)
+    optics: Any = None
 
     @property
     def objectives(self) -> list[str]:
@@ -90,6 +91,16 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     head = raw.get("scenario", {})
     if "name" not in head:
         raise err("scenario", "missing field 'name'")
+    kind = head.get("kind", "digits")
+    if kind not in KINDS:
+        raise err("scenario.kind", f"{kind!r}; expected one of {list(KINDS)}")
+    optics = None
+    if kind == "opm_tap":
+        from codesign.scenarios.opmtap.config import parse_optics
+
+        optics = parse_optics(raw.get("optics", {}), path)
+    elif "optics" in raw:
+        raise err("optics", "only scenarios of kind 'opm_tap' have an [optics] section")
     model = dict(raw.get("model", {}))
     for key, value in model.items():
         if key not in _MODEL_KEYS:
@@ -142,7 +153,8 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     folder = Path(out.get("folder", f"runs/{head['name']}"))
     return Scenario(path=path, name=str(head["name"]), description=str(head.get("description", "")),
                     model=model, hardware=hardware, hardware_overrides=hw_over, sweep=sweep,
-                    minimize=minimize, maximize=maximize, constraints=constraints, output=folder)
+                    minimize=minimize, maximize=maximize, constraints=constraints, output=folder, kind=kind,
+                    optics=optics)
 
 
 def _resolve_technologies(raw: dict[str, Any], path: Path) -> dict[str, Any]:

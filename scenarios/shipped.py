@@ -1,4 +1,5 @@
-"""Shipped scenario files: ``scenarios/<study>/<name>.toml`` package data, addressable by name.
+"""Scenario files: the shipped ones (``scenarios/<study>/<name>.toml`` package data) by name, and the errors
+for a scenario file that is missing (:class:`ScenarioNotFound`) or invalid (:class:`ScenarioError`).
 
 ``resolve_scenario("sweep_cam")`` (or ``"sweep_cam.toml"``) finds the shipped file wherever the package is
 installed (read through :mod:`importlib.resources`); an existing path is taken as the user's own file.
@@ -13,6 +14,10 @@ from codesign.errors import CodesignError
 
 DEFAULT_NAME = "default"
 OPTICS_DEFAULT_NAME = "optics_default"
+
+
+class ScenarioError(CodesignError, ValueError):
+    """A scenario file or sweep knob is invalid; the message names the file and field."""
 
 
 class ScenarioNotFound(CodesignError, FileNotFoundError):

@@ -150,7 +150,7 @@ def _xbar_trained_dir() -> str:
     from codesign.models.export import export_model
     from codesign.scenarios.debut.hardware import train_models
     from codesign.scenarios.cache import cache_root
-    from codesign.scenarios.runner import code_hash
+    from codesign.scenarios.cache import code_hash
 
     sources = ("scenarios/debut/hardware.py", "models/nets/lenet.py", "models/debut/layers.py", "models/debut/swap.py",
                "models/debut/export.py", "models/export.py", "sim/format.py")

@@ -10,7 +10,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a scenario end to end (default: the shipped scenario 'default')",
                        description="Train (or reuse cached) models, export them to HDF5, simulate them on the "
                        "scenario's hardware and print accuracy, energy and latency per inference and area. "
-                       "Writes models, reports and plots to the scenario's output folder.")
+                       "Writes models, reports and plots to the scenario's output folder. Scenarios of kind "
+                       "'opm_tap' (e.g. opm-tap-cam) run the OPM tap-classifier loop instead.")
     p.add_argument("scenario", nargs="?", default=None,
                    help="scenario TOML file or shipped scenario name (default: default)")
     p.add_argument("-o", "--out", type=Path, default=None, help="output folder (default: the scenario's)")
@@ -26,5 +27,9 @@ def _run(args: argparse.Namespace) -> int:
     summary = run_scenario(scn, progress=not args.no_progress, out=args.out)
     print_summary(summary)
     out = Path(args.out or scn.output)
-    print(f"outputs: {out}/ (summary.md, summary.json, comparison.png, <variant>.h5, <variant>/report.json + plots)")
+    if summary.get("kind") == "opm_tap":
+        print(f"outputs: {out}/ (summary.md, summary.json, <line>_*.png, <line>/data/*.h5 OPM data sets, "
+              "<line>/<variant>.h5 models)")
+    else:
+        print(f"outputs: {out}/ (summary.md, summary.json, comparison.png, <variant>.h5, <variant>/report.json + plots)")
     return 0
