@@ -20,7 +20,7 @@ from typing import Any
 from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarError, CrossbarParams
 from codesign.errors import CodesignError
 from codesign.scenarios.shipped import resolve_scenario
-from codesign.sim.hardware import HardwareConfig
+from codesign.sim.hardware import HardwareConfig, HardwareError
 
 
 _SECTIONS = {"scenario", "model", "hardware", "sweep", "objectives", "constraints", "output"}
@@ -199,7 +199,7 @@ def _apply(obj: Any, over: dict[str, Any], path: Path | str, prefix: str, knob: 
             changes[key] = value
     try:
         return dataclasses.replace(obj, **changes)
-    except CrossbarError as exc:
+    except (CrossbarError, HardwareError) as exc:
         raise ScenarioError(f"{path}: [{prefix}]: {exc}") from None
 
 

@@ -104,11 +104,20 @@ register_action("merge", "add", _d("int32_add_energy_pj"))
 register_action("merge", "compare", _d("int32_add_energy_pj"))
 register_action("lut_sram", "read", lambda hw, t: t["lut"].get("read_energy_pj"))
 register_action("accumulator", "add", _d("int32_add_energy_pj"))
-# -- quantizer / output scaling (fp32 on the digital side) -------------------------------------
-register_action("quantizer", "scale", _d("fp32_mult_energy_pj"))
+# -- quantizer / output scaling on the digital side, by hw.digital.scales -------------------------
+# float: fp32 multiply / add. pow2: a shift, charged as an int32 add (assumption: a barrel shifter costs
+# about an int32 adder; Horowitz lists no shifter). int: a 16 x 32-bit multiplier, charged as the int32
+# multiply (an upper bound). Clipping is two int32 compares; finding a tensor's largest magnitude is one
+# int32 compare per element (IEEE magnitudes compare as integers).
+_SHIFT = "int32_add_energy_pj"
+register_action("quantizer", "scale", lambda hw, t: t["digital"].get(
+    "fp32_mult_energy_pj" if hw.digital.scales == "float" else _SHIFT))
 register_action("quantizer", "clip", lambda hw, t: 2 * t["digital"].get("int32_add_energy_pj"))
-register_action("scaler", "mult", _d("fp32_mult_energy_pj"))
-register_action("scaler", "add", _d("fp32_add_energy_pj"))
+register_action("quantizer", "range", _d("int32_add_energy_pj"))
+register_action("scaler", "mult", lambda hw, t: t["digital"].get(
+    {"float": "fp32_mult_energy_pj", "int": "int32_mult_energy_pj"}.get(hw.digital.scales, _SHIFT)))
+register_action("scaler", "add", lambda hw, t: t["digital"].get(
+    "fp32_add_energy_pj" if hw.digital.scales == "float" else "int32_add_energy_pj"))
 # -- digital unit --------------------------------------------------------------------------------
 register_action("mac", "fp32", lambda hw, t: t["digital"].get("fp32_mult_energy_pj") + t["digital"].get("fp32_add_energy_pj"))
 register_action("mac", "int8", lambda hw, t: t["digital"].get("int8_mult_energy_pj") + t["digital"].get("int32_add_energy_pj"))

@@ -13,6 +13,17 @@ from dataclasses import dataclass, field, asdict, replace
 from typing import Any
 
 from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarParams
+from codesign.errors import CodesignError
+
+#: arithmetic of the digital unit's MACs (``DigitalConfig.precision``)
+PRECISIONS = ("fp32", "int8")
+#: arithmetic of quantizers and output scalers (``DigitalConfig.scales``): float32 scales, power-of-two
+#: scales (shifts), or power-of-two input scales and 16-bit integer output multipliers
+SCALES = ("float", "pow2", "int")
+
+
+class HardwareError(CodesignError, ValueError):
+    """A hardware setting has a value the simulator does not know; the message names the field."""
 
 
 @dataclass
@@ -36,6 +47,17 @@ class DigitalConfig:
 
     technology: str = "cmos_digital_45nm"
     macs_per_cycle: int = 64
+    #: MAC arithmetic: "fp32" (float32 multiply-add) or "int8" (int8 multiply, int32 accumulate; dense
+    #: layers are then quantized per tensor, see docs/simulator.md); PECAN-A's dot products follow it
+    precision: str = "fp32"
+    #: quantizer/scaler arithmetic, one of :data:`SCALES` (fixed-point variants round the scales)
+    scales: str = "float"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise HardwareError(f"digital.precision={self.precision!r}; expected one of {PRECISIONS}")
+        if self.scales not in SCALES:
+            raise HardwareError(f"digital.scales={self.scales!r}; expected one of {SCALES}")
 
 
 @dataclass
