@@ -7,8 +7,11 @@ whose partial distances are added per row. One array holds one (subspace, row ti
 arrays = D · row_tiles · col_tiles, all resident (weight-stationary).
 
 A distance that leaves an array as a number (every row's partial distance when there are column
-tiles; each array's winning distance when there are only row tiles) is converted by the array's
+tiles; each array's winning distance when there are row tiles) is converted by the array's
 readout converter at :func:`readout_bits` resolution (one converter per array, our assumption).
+With ``column_merge="matchline"`` the column tiles of a row share one joined match line instead: no
+partial distance is converted, the row is sensed once (our assumption: the sense amplifier resolves
+the full width).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class CamMapping:
     lut_bits_total: int
     readouts_per_search: int  # distances converted per position (all arrays): 0 without tiling
     readout_bits: int         # resolution that reads a partial distance exactly (0: no readout)
+    column_merge: str         # "readout" or "matchline" (CamConfig.column_merge)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,12 +79,14 @@ def map_pecan(attrs: dict[str, Any], out_shape: tuple[int, ...], cam_cfg: Any, b
     par = max(1, min(int(cam_cfg.parallel_arrays), arrays))
     lut_bits = int(attrs["lut_bits"])
     words = math.ceil(out * lut_bits / word_bits)
-    if ct > 1:  # every row's partial distance of every column tile
-        readouts = D * K * ct
-    elif rt > 1:  # each array's winning distance, compared across row tiles
-        readouts = D * rt
+    merge = getattr(cam_cfg, "column_merge", "readout")
+    joined = merge == "matchline"
+    if ct > 1 and not joined:  # every row's partial distance of every column tile
+        readouts, read_cols = D * K * ct, min(cols, width)
+    elif rt > 1:  # each row tile's winning distance (over the whole row), compared across row tiles
+        readouts, read_cols = D * rt, (width if joined else min(cols, width))
     else:
-        readouts = 0
+        readouts, read_cols = 0, 0
     return CamMapping(
         num_subspaces=D, num_prototypes=K, subvector_dim=d, out_features=out,
         positions=positions_of(out_shape), value_bits=b, bits_per_cell=bits_per_cell, cells_per_value=cpv,
@@ -88,5 +94,6 @@ def map_pecan(attrs: dict[str, Any], out_shape: tuple[int, ...], cam_cfg: Any, b
         search_rounds=math.ceil(arrays / par),
         utilization=(D * K * width) / (arrays * rows * cols),
         lut_bits=lut_bits, lut_words_per_entry=words, lut_bits_total=D * K * out * lut_bits,
-        readouts_per_search=readouts, readout_bits=readout_bits(min(cols, width), bits_per_cell) if readouts else 0,
+        readouts_per_search=readouts, readout_bits=readout_bits(read_cols, bits_per_cell) if readouts else 0,
+        column_merge=merge,
     )

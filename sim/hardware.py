@@ -20,6 +20,8 @@ PRECISIONS = ("fp32", "int8")
 #: arithmetic of quantizers and output scalers (``DigitalConfig.scales``): float32 scales, power-of-two
 #: scales (shifts), or power-of-two input scales and 16-bit integer output multipliers
 SCALES = ("float", "pow2", "int")
+#: how a CAM row split over column tiles is merged (``CamConfig.column_merge``)
+COLUMN_MERGES = ("readout", "matchline")
 
 
 class HardwareError(CodesignError, ValueError):
@@ -39,6 +41,14 @@ class CamConfig:
     #: independent LUT SRAM banks (64-bit word each per cycle) and accumulator adders per CAM layer
     lut_banks: int = 16
     adders: int = 64
+    #: how the column tiles of a row are combined, one of :data:`COLUMN_MERGES`: "readout" converts every
+    #: row's partial distance and adds them digitally; "matchline" joins the tiles' match-line segments
+    #: into one row (one sense, no conversion; latency of the full width)
+    column_merge: str = "readout"
+
+    def __post_init__(self) -> None:
+        if self.column_merge not in COLUMN_MERGES:
+            raise HardwareError(f"cam.column_merge={self.column_merge!r}; expected one of {COLUMN_MERGES}")
 
 
 @dataclass

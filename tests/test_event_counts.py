@@ -107,3 +107,13 @@ def test_vgg8_counts():
     assert r.adc_conversions == conv
     assert 0 < r.adc_energy_share < 1 and 0 < r.adc_area_share < 1
     assert r.tops_per_w == pytest.approx(2 * macs / (r.energy_uj * 1e-6) / 1e12)
+
+
+def test_cam_joined_matchline_senses_each_row_once_without_readout():
+    hw = HardwareConfig(cam=CamConfig(rows=64, cols=16, column_merge="matchline"))
+    c = Simulator(_pecan_spec(D=2, K=8, d=9), hw=hw).cost().layers[0]
+    assert not any(comp in ("cam_readout", "merge") for comp, _ in c.events)
+    assert c.events[("cam_array", "search")] == 2 * 2  # both 16-column segments of both subspaces
+    assert c.events[("cam_periphery", "sense")] == 2  # one joined row group per subspace
+    with pytest.raises(ValueError, match="cam.column_merge"):
+        CamConfig(column_merge="wire")

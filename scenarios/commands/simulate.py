@@ -16,6 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cam-rows", type=int, default=None, help="rows (stored prototypes) per CAM array")
     p.add_argument("--cam-cols", type=int, default=None, help="cells per CAM row")
     p.add_argument("--parallel-arrays", type=int, default=None, help="CAM arrays searched concurrently")
+    p.add_argument("--column-merge", choices=("readout", "matchline"), default=None,
+                   help="CAM rows split over column tiles: convert and add partial distances (readout), "
+                   "or join the match-line segments (matchline)")
     p.add_argument("--macs-per-cycle", type=int, default=None, help="lanes of the digital MAC/ALU unit")
     p.add_argument("--precision", choices=("fp32", "int8"), default=None,
                    help="digital MAC arithmetic: fp32, or int8 x int8 into int32 (dense layers quantized per tensor)")
@@ -47,6 +50,8 @@ def _simulate(args: argparse.Namespace) -> int:
             if val < 1:
                 raise CodesignError(f"--cam-{attr.replace('_', '-')}: {val}; expected a positive integer")
             setattr(hw.cam, attr, val)
+    if args.column_merge is not None:
+        hw.cam.column_merge = args.column_merge
     if args.macs_per_cycle is not None:
         hw.digital.macs_per_cycle = args.macs_per_cycle
     for attr in ("precision", "scales"):

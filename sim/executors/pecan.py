@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from codesign.cam.adc import adc_area_um2, adc_energy_pj
+from codesign.cam.cam_array.array import CamArray
 from codesign.sim.accounting import register_action
 from codesign.sim.executors.pecan_kernels import PecanTables
 from codesign.sim.executors.pecan_kernels import lut_accumulate, pecan_dot_search, pecan_l1_search
@@ -159,12 +160,14 @@ class PecanCam(_PecanBase):
         arr = self.tech.cam_array()
         P, D, K, out = m.positions, m.num_subspaces, m.num_prototypes, m.out_features
         c = LayerCost(self.layer.name, self.layer.type, "cam", mapping=m.to_dict())
+        joined = m.column_merge == "matchline"
+        sensed = D * m.row_tiles if joined else m.arrays  # a joined row is sensed once
         c.add_event("cam_array", "search", P * m.arrays)
-        c.add_event("cam_periphery", "sense", P * m.arrays)
-        c.add_event("interconnect", "transfer", P * m.arrays)
+        c.add_event("cam_periphery", "sense", P * sensed)
+        c.add_event("interconnect", "transfer", P * sensed)
         if m.readouts_per_search:  # distances leave the arrays as numbers: one conversion each
             c.add_event("cam_readout", f"convert_{m.readout_bits}b", P * m.readouts_per_search)
-        if m.col_tiles > 1:  # per-row partial distances read out, added, then a digital WTA
+        if m.col_tiles > 1 and not joined:  # per-row partial distances read out, added, then a digital WTA
             c.add_event("merge", "add", P * D * K * (m.col_tiles - 1))
             c.add_event("merge", "compare", P * D * (K - 1))
         elif m.row_tiles > 1:  # each array's WTA winner + distance compared across row tiles
@@ -172,15 +175,17 @@ class PecanCam(_PecanBase):
         self._common_events(c, P, D, m.subvector_dim, out, m.lut_words_per_entry)
         adders = max(1, int(hw.cam.adders))
         merge_cyc = 0
-        if m.col_tiles > 1:
+        if m.col_tiles > 1 and not joined:
             merge_cyc = math.ceil(D * K * (m.col_tiles - 1) / adders) + math.ceil(math.log2(max(K, 2)))
         elif m.row_tiles > 1:
             merge_cyc = math.ceil(math.log2(m.row_tiles))
         # readout: an array's converter takes its rows' distances one after another (all its rows with
         # column tiles, its winner's with row tiles only); arrays of a round convert in parallel
-        per_array = min(K, m.rows) if m.col_tiles > 1 else (1 if m.readouts_per_search else 0)
+        per_array = min(K, m.rows) if m.col_tiles > 1 and not joined else (1 if m.readouts_per_search else 0)
         xb = self.tech["crossbar"]
         read_cyc = math.ceil(per_array * xb.get("adc_latency_ns") * clk) if per_array else 0
+        if joined and m.col_tiles > 1:  # the joined match line evaluates the full width
+            arr = CamArray(self.tech["cam"], m.rows, m.cols * m.col_tiles, arr.mode)
         s_search = m.search_rounds * (math.ceil(arr.search_latency_ns() * clk) + read_cyc) + merge_cyc
         s_lut = math.ceil(D * m.lut_words_per_entry / max(1, int(hw.cam.lut_banks))) * math.ceil(
             self.tech["lut"].get("access_latency_ns") * clk)
@@ -188,7 +193,7 @@ class PecanCam(_PecanBase):
         stages = [s_search, s_lut, s_acc]
         c.cycles = float(P * max(stages) + sum(stages) - max(stages))  # pipelined over positions
         c.area_mm2 = {
-            "cam_array": m.arrays * arr.area_mm2(),
+            "cam_array": m.arrays * self.tech.cam_array().area_mm2(),
             "lut_sram": self._lut_area_mm2(m.lut_bits_total),
             "accumulator": adders * self.tech["digital"].get("int32_adder_area_um2") * 1e-6,
         }
