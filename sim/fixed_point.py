@@ -5,20 +5,21 @@
 * ``"float"``: a float32 multiply (the exported scale as is);
 * ``"pow2"``: a shift: the scale is rounded to the nearest power of two, 2^round(log2 s);
 * ``"int"``: input (quantizer) scales as ``"pow2"``; output scales as a 16-bit integer multiplier and
-  a shift, s ~= M * 2^-shift with 2^14 <= M < 2^15 (relative error <= 2^-15).
+  a shift, s ~= M * 2^-shift with 2^14 <= M <= 2^15 (unsigned 16 bits; relative error <= 2^-15).
 
 In the fixed-point modes the bias joins the integer accumulator on the output grid g:
 y = (acc * m + B) * g with B = round(bias / g) (m = 1 for pow2, M for int; see :func:`scale_output`).
 Dense layers on an int8 digital unit (``DigitalConfig.precision="int8"``) quantize weights per tensor
-(static) and activations per sample and tensor (dynamic), symmetric, codes -127..127. The functional model evaluates that integer expression exactly in float64 and
-stores the result as float32 (the executors' activation type).
+(static) and activations per sample and tensor (dynamic), symmetric, codes -127..127. The functional
+model evaluates these integer expressions exactly in float64 and stores the results as float32 (the
+executors' activation type).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: bits of the integer output multiplier in ``scales="int"`` (sign bit included)
+#: bits of the unsigned integer output multiplier in ``scales="int"`` (M <= 2^(MULT_BITS-1))
 MULT_BITS = 16
 #: largest int8 code magnitude (symmetric quantization, -127..127)
 INT8_MAX = 127
@@ -36,7 +37,7 @@ def input_scale(scale: float, scales: str) -> float:
 
 
 def _multiplier(scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(M, g): integer multiplier 2^(MULT_BITS-2) <= M < 2^(MULT_BITS-1) and grid g = 2^-shift, M*g ~= scale."""
+    """(M, g): integer multiplier 2^(MULT_BITS-2) <= M <= 2^(MULT_BITS-1) and grid g = 2^-shift, M*g ~= scale."""
     s = np.asarray(scale, dtype=np.float64)
     shift = (MULT_BITS - 2) - np.floor(np.log2(s))
     m = np.rint(s * np.exp2(shift))

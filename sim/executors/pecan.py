@@ -247,5 +247,6 @@ class PecanDigital(_PecanBase):
             "digital_unit": lanes * mac_area_um2(hw, self.tech) * 1e-6,
         }
         c.utilization = 1.0
-        c.mapping = {"positions": P, "lanes": lanes, "mode": a["mode"], "stage_cycles": dict(zip(("similarity", "lut", "accumulate"), stages))}
+        c.mapping = {"positions": P, "lanes": lanes, "mode": a["mode"],
+                     "stage_cycles": dict(zip(("similarity", "lut", "accumulate"), stages))}
         return c
