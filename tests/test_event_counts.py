@@ -117,3 +117,16 @@ def test_cam_joined_matchline_senses_each_row_once_without_readout():
     assert c.events[("cam_periphery", "sense")] == 2  # one joined row group per subspace
     with pytest.raises(ValueError, match="cam.column_merge"):
         CamConfig(column_merge="wire")
+
+
+def test_vgg8_command(tmp_path, capsys):
+    import json
+
+    from codesign.scenarios.cli import main
+
+    assert main(["vgg8", "--subtract-in-analog", "--json", str(tmp_path / "v.json")]) == 0
+    out = capsys.readouterr().out
+    assert "| TOPS/W |" in out and "ADC share of energy" in out
+    data = json.loads((tmp_path / "v.json").read_text())
+    assert data["setup"]["subtract_in_analog"] is True and data["tiles"] == 6344
+    assert main(["vgg8", "--cols-per-adc", "0"]) == 2
