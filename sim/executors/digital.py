@@ -33,7 +33,7 @@ class _Digital(Executor):
 
     def _cost(self, events: dict[tuple[str, str], float], lane_ops: float, weights: int = 0,
               value_bits: int = 32) -> LayerCost:
-        """``weights`` stored values of ``value_bits`` bits each; inputs are read in words of that width too."""
+        """``weights`` stored values of ``value_bits`` bits each (packed in 32-bit words); inputs, 32-bit words."""
         c = LayerCost(self.layer.name, self.layer.type, "digital")
         n_in = sum(int(np.prod(s)) for s in self.in_shapes)
         n_out = int(np.prod(self.out_shape))
