@@ -124,9 +124,31 @@ def simulate_variant(model_path: Path, hw: Any, outdir: Path, *, progress: bool 
     }
 
 
+def split_variant(entry: str, where: str) -> tuple[str, dict[str, str]]:
+    """``"baseline:fp32"`` -> ("baseline", {"precision": "fp32"}): a variant name, optionally followed by
+    ``:`` and comma-separated digital-unit settings, each a precision (``int8``, ``fp32``) or a scale
+    arithmetic (``float``, ``pow2``, ``int``) that replaces the scenario's for that row."""
+    from codesign.models.nets.digits import VARIANTS
+    from codesign.sim.hardware import PRECISIONS, SCALES
+
+    name, _, rest = entry.partition(":")
+    known = [*VARIANTS, "debut"]
+    if name not in known:
+        raise ScenarioError(f"{where}: {entry!r}; expected one of {known}, optionally with ':<setting>,...'")
+    over: dict[str, str] = {}
+    for tok in filter(None, (t.strip() for t in rest.split(","))):
+        key = "precision" if tok in PRECISIONS else "scales" if tok in SCALES else None
+        if key is None:
+            raise ScenarioError(f"{where}: {entry!r}: setting {tok!r}; expected one of {[*PRECISIONS, *SCALES]}")
+        over[key] = tok
+    return name, over
+
+
 def run_scenario(scn: Scenario, *, progress: bool = True, out: Path | None = None, log=print) -> dict[str, Any]:
     """Train/export/simulate every variant of ``scn``; write and return the summary. Scenarios of kind
     ``opm_tap`` run the OPM tap-classifier loop (:mod:`codesign.scenarios.opmtap.pipeline`) instead."""
+    from dataclasses import replace
+
     if scn.kind == "opm_tap":
         from codesign.scenarios.opmtap.pipeline import run_opm_tap
 
@@ -134,27 +156,24 @@ def run_scenario(scn: Scenario, *, progress: bool = True, out: Path | None = Non
     variants = scn.model.get("variants") or [scn.model.get("variant", "pecan_d")]
     if scn.model.get("dataset", "digits") != "digits":
         raise ScenarioError(f"{scn.path}: [model.dataset]: {scn.model['dataset']!r}; the runner supports 'digits'")
-    from codesign.models.nets.digits import VARIANTS
-
-    known = [*VARIANTS, "debut"]
-    for v in variants:
-        if v not in known:
-            raise ScenarioError(f"{scn.path}: [model.variants]: {v!r}; expected some of {known}")
+    parsed = [split_variant(v, f"{scn.path}: [model.variants]") for v in variants]
     outdir = Path(out or scn.output)
     outdir.mkdir(parents=True, exist_ok=True)
     settings = train_settings(scn.model)
     t0 = time.perf_counter()
     rows = []
     reports = {}
-    for variant in variants:
+    for entry, (variant, over) in zip(variants, parsed):
         path, meta = get_model(variant, settings, progress=progress, log=log)
         local = outdir / f"{variant}.h5"
         with replacing(local) as tmp:
             shutil.copyfile(path, tmp)
-        sim = simulate_variant(local, scn.hardware, outdir / variant, progress=progress)
-        reports[variant] = sim.pop("report")
-        rows.append({"variant": variant, "torch_accuracy": meta.get("test_accuracy"), **sim,
-                     "model_file": str(local)})
+        hw = replace(scn.hardware, digital=replace(scn.hardware.digital, **over))
+        label = entry.replace(":", "-").replace(",", "-")
+        sim = simulate_variant(local, hw, outdir / label, progress=progress)
+        reports[entry] = sim.pop("report")
+        rows.append({"variant": entry, "digital": f"{hw.digital.precision}, {hw.digital.scales} scales",
+                     "torch_accuracy": meta.get("test_accuracy"), **sim, "model_file": str(local)})
     summary = {"scenario": scn.name, "hardware": scn.hardware.to_dict(), "rows": rows,
                "seconds": round(time.perf_counter() - t0, 1)}
     write_json(outdir / "summary.json", summary, default=str)
@@ -167,13 +186,13 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     hw = summary["hardware"]
     lines = [f"Scenario `{summary['scenario']}`: CAM `{hw['cam']['technology']}` {hw['cam']['rows']}x{hw['cam']['cols']}, "
              f"digital `{hw['digital']['technology']}`, clock {hw['clock_ghz']} GHz.", "",
-             "| variant | runs on | accuracy (PyTorch) | accuracy (simulator) | golden match | energy / inference (nJ) "
-             "| latency / inference (µs) | area (mm²) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| variant | runs on | digital arithmetic | accuracy (PyTorch) | accuracy (simulator) | golden match "
+             "| energy / inference (nJ) | latency / inference (µs) | area (mm²) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in summary["rows"]:
         ta = r.get("torch_accuracy")
         lines.append(
-            f"| {r['variant']} | {'+'.join(r['targets'])} | {'' if ta is None else f'{100 * ta:.2f}%'} | "
+            f"| {r['variant']} | {'+'.join(r['targets'])} | {r['digital']} | {'' if ta is None else f'{100 * ta:.2f}%'} | "
             f"{100 * r['sim_accuracy']:.2f}% | {100 * r['golden_prediction_match']:.0f}% | "
             f"{r['energy_pj'] / 1e3:.2f} | {r['latency_ns'] / 1e3:.2f} | {r['area_mm2']:.4f} |")
     return "\n".join(lines) + "\n"
@@ -188,17 +207,17 @@ def print_summary(summary: dict[str, Any]) -> None:
     from rich.table import Table
 
     t = Table(title=f"codesign run — {summary['scenario']} ({summary['seconds']} s)")
-    for col in ("variant", "runs on", "acc. torch", "acc. sim", "golden match", "energy/inf (nJ)",
+    for col in ("variant", "runs on", "digital", "acc. torch", "acc. sim", "golden match", "energy/inf (nJ)",
                 "latency/inf (µs)", "area (mm²)"):
         t.add_column(col, justify="right" if col != "variant" else "left")
     for r in summary["rows"]:
         ta = r.get("torch_accuracy")
-        t.add_row(r["variant"], "+".join(r["targets"]), "" if ta is None else f"{100 * ta:.2f}%",
+        t.add_row(r["variant"], "+".join(r["targets"]), r["digital"], "" if ta is None else f"{100 * ta:.2f}%",
                   f"{100 * r['sim_accuracy']:.2f}%", f"{100 * r['golden_prediction_match']:.0f}%",
                   f"{r['energy_pj'] / 1e3:.2f}", f"{r['latency_ns'] / 1e3:.2f}", f"{r['area_mm2']:.4f}")
     console = Console()
     if not console.is_terminal:
-        console = Console(width=140)
+        console = Console(width=160)
     console.print(t)
 
 

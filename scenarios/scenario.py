@@ -25,7 +25,7 @@ from typing import Any
 from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarError, CrossbarParams
 from codesign.cam.technology import TechnologyError, is_tech_path, load_technology
 from codesign.scenarios.shipped import ScenarioError, resolve_scenario
-from codesign.sim.hardware import HardwareConfig
+from codesign.sim.hardware import HardwareConfig, HardwareError
 
 
 _SECTIONS = {"scenario", "model", "hardware", "sweep", "objectives", "constraints", "output", "optics"}
@@ -260,7 +260,7 @@ def _apply(obj: Any, over: dict[str, Any], path: Path | str, prefix: str, knob: 
             changes[key] = value
     try:
         return dataclasses.replace(obj, **changes)
-    except CrossbarError as exc:
+    except (CrossbarError, HardwareError) as exc:
         raise ScenarioError(f"{path}: [{prefix}]: {exc}") from None
 
 

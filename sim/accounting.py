@@ -85,3 +85,26 @@ class EnergyTable:
 def digital_param(param: str) -> ActionFn:
     """Energy = parameter ``param`` (pJ) of the digital technology table."""
     return lambda hw, t: t["digital"].get(param)
+
+
+# Quantizer / output-scaler energies on the digital side, by ``hw.digital.scales``. float: fp32 multiply /
+# add. pow2: a shift, charged as an int32 add (assumption: a barrel shifter costs about an int32 adder;
+# Horowitz lists no shifter). int: a 16 x 32-bit multiplier, charged as the int32 multiply (an upper
+# bound). Clipping is two int32 compares; finding a tensor's largest magnitude is one int32 compare per
+# element (IEEE magnitudes compare as integers).
+_SHIFT = "int32_add_energy_pj"
+SCALING_ACTIONS: Actions = {
+    ("quantizer", "scale"): lambda hw, t: t["digital"].get(
+        "fp32_mult_energy_pj" if hw.digital.scales == "float" else _SHIFT),
+    ("quantizer", "clip"): lambda hw, t: 2 * t["digital"].get("int32_add_energy_pj"),
+    ("quantizer", "range"): digital_param("int32_add_energy_pj"),
+    ("scaler", "mult"): lambda hw, t: t["digital"].get(
+        {"float": "fp32_mult_energy_pj", "int": "int32_mult_energy_pj"}.get(hw.digital.scales, _SHIFT)),
+    ("scaler", "add"): lambda hw, t: t["digital"].get(
+        "fp32_add_energy_pj" if hw.digital.scales == "float" else "int32_add_energy_pj"),
+}
+#: one multiply-accumulate on the digital unit, by precision (int8: int8 multiply + int32 accumulate)
+MAC_ACTIONS: Actions = {
+    ("mac", "fp32"): lambda hw, t: t["digital"].get("fp32_mult_energy_pj") + t["digital"].get("fp32_add_energy_pj"),
+    ("mac", "int8"): lambda hw, t: t["digital"].get("int8_mult_energy_pj") + t["digital"].get("int32_add_energy_pj"),
+}

@@ -13,6 +13,19 @@ from dataclasses import dataclass, field, asdict, replace
 from typing import Any
 
 from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarParams
+from codesign.errors import CodesignError
+
+#: arithmetic of the digital unit's MACs (``DigitalConfig.precision``)
+PRECISIONS = ("fp32", "int8")
+#: arithmetic of quantizers and output scalers (``DigitalConfig.scales``): float32 scales, power-of-two
+#: scales (shifts), or power-of-two input scales and 16-bit integer output multipliers
+SCALES = ("float", "pow2", "int")
+#: how a CAM row split over column tiles is merged (``CamConfig.column_merge``)
+COLUMN_MERGES = ("readout", "matchline")
+
+
+class HardwareError(CodesignError, ValueError):
+    """A hardware setting has a value the simulator does not know; the message names the field."""
 
 
 @dataclass
@@ -28,6 +41,14 @@ class CamConfig:
     #: independent LUT SRAM banks (64-bit word each per cycle) and accumulator adders per CAM layer
     lut_banks: int = 16
     adders: int = 64
+    #: how the column tiles of a row are combined, one of :data:`COLUMN_MERGES`: "readout" converts every
+    #: row's partial distance and adds them digitally; "matchline" joins the tiles' match-line segments
+    #: into one row (one sense, no conversion; latency of the full width)
+    column_merge: str = "readout"
+
+    def __post_init__(self) -> None:
+        if self.column_merge not in COLUMN_MERGES:
+            raise HardwareError(f"cam.column_merge={self.column_merge!r}; expected one of {COLUMN_MERGES}")
 
 
 @dataclass
@@ -36,6 +57,17 @@ class DigitalConfig:
 
     technology: str = "cmos_digital_45nm"
     macs_per_cycle: int = 64
+    #: MAC arithmetic: "fp32" (float32 multiply-add) or "int8" (int8 multiply, int32 accumulate; dense
+    #: layers are then quantized per tensor, see docs/simulator.md); PECAN-A's dot products follow it
+    precision: str = "fp32"
+    #: quantizer/scaler arithmetic, one of :data:`SCALES` (fixed-point variants round the scales)
+    scales: str = "float"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise HardwareError(f"digital.precision={self.precision!r}; expected one of {PRECISIONS}")
+        if self.scales not in SCALES:
+            raise HardwareError(f"digital.scales={self.scales!r}; expected one of {SCALES}")
 
 
 @dataclass

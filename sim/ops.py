@@ -27,7 +27,3 @@ def quantize(x: np.ndarray, attrs: dict) -> np.ndarray:
     q = np.rint(np.asarray(x, dtype=np.float32) / np.float32(attrs["act_scale"]))
     return np.clip(q, lo, hi).astype(np.int32)
 
-
-def lut_output(acc: np.ndarray, attrs: dict, bias: np.ndarray) -> np.ndarray:
-    """PECAN step 4: float32(acc) * float32(lut_scale) + bias (float32)."""
-    return acc.astype(np.float32) * np.float32(attrs["lut_scale"]) + np.asarray(bias, dtype=np.float32)

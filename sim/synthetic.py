@@ -62,3 +62,35 @@ def pecan_cnn(mode: str = "distance", seed: int = 0, n_golden: int = 16, K: int 
     spec.test_inputs = x
     spec.test_labels = rng.integers(0, 10, size=n_golden).astype(np.int64)
     return spec
+
+
+#: VGG-8 for CIFAR-10 as compute-in-memory papers use it (DNN+NeuroSim's benchmark): conv channels
+VGG8_CHANNELS = (128, 128, 256, 256, 512, 512)
+
+
+def vgg8(seed: int = 0, num_classes: int = 10) -> ModelSpec:
+    """VGG-8 (3x32x32 input): 6 conv 3x3 (pad 1) 128-128-256-256-512-512 with ReLU, 2x2 max-pool after
+    conv 2, 4 and 6, then linear 8192->1024, ReLU, linear 1024->10. Random weights (He init), no data."""
+    rng = np.random.default_rng(seed)
+    layers: list[LayerSpec] = []
+    src, ci = "input", 3
+    pool = {"kernel_size": [2, 2], "stride": [2, 2], "padding": [0, 0]}
+    for i, co in enumerate(VGG8_CHANNELS, start=1):
+        w = rng.normal(0, np.sqrt(2.0 / (ci * 9)), (co, ci, 3, 3)).astype(np.float32)
+        layers.append(LayerSpec(f"conv{i}", "conv2d", [src], {
+            "in_channels": ci, "out_channels": co, "kernel_size": [3, 3], "stride": [1, 1], "padding": [1, 1],
+            "groups": 1}, {"weight": w}))
+        layers.append(LayerSpec(f"relu{i}", "relu", [f"conv{i}"]))
+        src, ci = f"relu{i}", co
+        if i % 2 == 0:
+            layers.append(LayerSpec(f"pool{i // 2}", "maxpool2d", [src], dict(pool)))
+            src = f"pool{i // 2}"
+    layers.append(LayerSpec("flat", "flatten", [src]))
+    dims = [ci * 4 * 4, 1024, num_classes]
+    for j, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
+        w = rng.normal(0, np.sqrt(2.0 / n_in), (n_out, n_in)).astype(np.float32)
+        layers.append(LayerSpec(f"fc{j}", "linear", ["flat" if j == 1 else f"relu_fc{j - 1}"],
+                                {"in_features": n_in, "out_features": n_out}, {"weight": w}))
+        if j < len(dims) - 1:
+            layers.append(LayerSpec(f"relu_fc{j}", "relu", [f"fc{j}"]))
+    return ModelSpec("vgg8-cifar10", (3, 32, 32), num_classes, layers, metadata={"synthetic": True, "seed": seed})

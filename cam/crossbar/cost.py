@@ -2,9 +2,11 @@
 
 Per input vector and tile with R rows used, O outputs (C = O x slices x 2 columns) and K input cycles:
 ``dac.convert`` R·K, ``xbar.cell_read`` R·C·K, ``adc.convert`` A·K, ``sample_hold.hold`` A·K,
-``shift_add.op`` A·K, and ``accumulator.add`` O (merging the tile's partial outputs), where A = C
-ADC inputs, or C / 2 when the differential pair is subtracted in analog (``subtract_in_analog``;
-the current subtraction itself is charged nothing: our assumption, docs/crossbar.md).
+``shift_add.op`` A·K, and ``xbar_accum.add`` O (merging the tile's partial outputs), where A = C
+ADC inputs, or C / 2 when the differential pair is subtracted in analog (``subtract_in_analog``),
+which adds ``xbar.subtract`` R·(C/2)·K: the current mirror that subtracts a pair carries the
+negative column's current for the read, charged one cell read per row (our assumption, docs/crossbar.md).
+So ADC conversions = MACs x cells per weight x input cycles / rows summed per conversion.
 A cycle lasts max(crossbar read latency, ceil(A / ADCs per crossbar) x ADC conversion time);
 at most ``parallel_tiles`` crossbars run at once. Area: every tile is a resident crossbar with its
 DACs, ADC(s), sample-and-holds and one shift-and-add unit (weight-stationary).
@@ -19,8 +21,8 @@ from typing import Any
 from codesign.cam.adc import adc_area_um2, adc_energy_pj
 from codesign.cam.crossbar.params import COST_BITS, CrossbarParams, TilePlan
 
-EVENT_KEYS = (("dac", "convert"), ("xbar", "cell_read"), ("adc", "convert"), ("sample_hold", "hold"),
-              ("shift_add", "op"), ("xbar_accum", "add"))
+EVENT_KEYS = (("dac", "convert"), ("xbar", "cell_read"), ("xbar", "subtract"), ("adc", "convert"),
+              ("sample_hold", "hold"), ("shift_add", "op"), ("xbar_accum", "add"))
 
 
 @dataclass
@@ -35,12 +37,15 @@ class PlanCost:
 def action_energy_pj(tech: Any, p: CrossbarParams) -> dict[tuple[str, str], float]:
     """Per-action energies (pJ) from a crossbar technology table at the configured resolutions.
 
-    A d-bit DAC drive is charged (2^d - 1) x the 1-bit drive (our assumption, docs/crossbar.md).
+    A drive of m magnitude bits per cycle (``chunk_bits``: the DAC's bits, less the sign bit of a
+    bipolar DAC) is charged (2^m - 1) x the 1-bit drive, unipolar or bipolar alike (our assumption,
+    docs/crossbar.md).
     """
     adc_bits = p.adc_bits or COST_BITS
     return {
-        ("dac", "convert"): tech.get("dac_energy_pj") * (2**p.dac_bits - 1),
+        ("dac", "convert"): tech.get("dac_energy_pj") * (2**p.chunk_bits - 1),
         ("xbar", "cell_read"): tech.get("xbar_read_energy_pj_per_cell"),
+        ("xbar", "subtract"): tech.get("xbar_read_energy_pj_per_cell"),
         ("adc", "convert"): adc_energy_pj(tech, adc_bits),
         ("sample_hold", "hold"): tech.get("sample_hold_energy_pj"),
         ("shift_add", "op"): tech.get("shift_add_energy_pj"),
@@ -51,12 +56,11 @@ def action_energy_pj(tech: Any, p: CrossbarParams) -> dict[tuple[str, str], floa
 def tile_area_um2(tech: Any, p: CrossbarParams) -> dict[str, float]:
     """Area of one crossbar tile with its periphery, by component (µm²)."""
     adc_bits = p.adc_bits or COST_BITS
-    n_adc = max(1, int(tech.get("adcs_per_xbar")))
     return {
         "xbar": p.rows * p.cols * tech.get("cell_area_um2"),
-        "dac": p.rows * tech.get("dac_area_um2") * (2**p.dac_bits - 1),
-        "adc": n_adc * adc_area_um2(tech, adc_bits),
-        "sample_hold": p.cols * p.adc_cols_per_slice // 2 * tech.get("sample_hold_area_um2"),  # one per ADC input
+        "dac": p.rows * tech.get("dac_area_um2") * (2**p.chunk_bits - 1),
+        "adc": p.adcs_per_xbar(tech) * adc_area_um2(tech, adc_bits),
+        "sample_hold": p.adc_inputs() * tech.get("sample_hold_area_um2"),  # one per ADC input
         "shift_add": tech.get("shift_add_area_um2"),
     }
 
@@ -67,7 +71,7 @@ def plan_cost(plan: TilePlan, p: CrossbarParams, tech: Any, vectors: float = 1.0
     S2 = 2 * p.cost_slices
     SA = p.adc_cols_per_slice * p.cost_slices
     ev = dict.fromkeys(EVENT_KEYS, 0.0)
-    n_adc = max(1, int(tech.get("adcs_per_xbar")))
+    n_adc = p.adcs_per_xbar(tech)
     t_read = tech.get("xbar_read_latency_ns")
     t_adc = tech.get("adc_latency_ns")
     t_cycle = 0.0
@@ -76,6 +80,8 @@ def plan_cost(plan: TilePlan, p: CrossbarParams, tech: Any, vectors: float = 1.0
         c, a = o * S2, o * SA
         ev[("dac", "convert")] += r * k
         ev[("xbar", "cell_read")] += r * c * k
+        if p.subtract_in_analog:
+            ev[("xbar", "subtract")] += r * (c // 2) * k
         ev[("adc", "convert")] += a * k
         ev[("sample_hold", "hold")] += a * k
         ev[("shift_add", "op")] += a * k

@@ -33,6 +33,7 @@ TECHNOLOGY_FIELDS = ("g_min_us", "g_max_us")
 COST_BITS = 8
 
 _POSITIVE_INTS = ("rows", "cols", "cell_bits", "dac_bits", "parallel_tiles")
+_COUNTS = ("seed", "cols_per_adc")
 _BITS = ("weight_bits", "input_bits", "adc_bits")
 _FLAGS = ("ideal", "bipolar_dac", "subtract_in_analog")
 
@@ -58,6 +59,9 @@ class CrossbarParams:
     #: input magnitude bits applied per cycle
     dac_bits: int = 1
     adc_bits: int | None = 8
+    #: ADC inputs (columns, or column pairs with analog subtraction) sharing one ADC; 0: the technology's
+    #: ``adcs_per_xbar`` ADCs per crossbar
+    cols_per_adc: int = 0
     #: ADC full scale as a fraction of the largest possible column current (<1: finer LSB, clipping)
     adc_range: float = 1.0
     #: programming noise sigma, relative to the conductance range
@@ -92,8 +96,9 @@ class CrossbarParams:
             v = getattr(self, key)
             if v is not None and not (_is_int(v) and 2 <= v <= 24):
                 raise bad(key, "None (ideal) or an integer 2..24")
-        if not _is_int(self.seed) or self.seed < 0:
-            raise bad("seed", "an integer >= 0")
+        for key in _COUNTS:
+            if not _is_int(getattr(self, key)) or getattr(self, key) < 0:
+                raise bad(key, "an integer >= 0")
         for key in _FLAGS:
             if not isinstance(getattr(self, key), bool):
                 raise bad(key, "true or false")
@@ -163,6 +168,16 @@ class CrossbarParams:
     def adc_cols_per_slice(self) -> int:
         """ADC conversions per output, slice and cycle: 1 with analog subtraction, else 2 polarities."""
         return 1 if self.subtract_in_analog else 2
+
+    def adc_inputs(self) -> int:
+        """ADC inputs of a full crossbar: its columns, or column pairs with analog subtraction."""
+        return self.cols * self.adc_cols_per_slice // 2
+
+    def adcs_per_xbar(self, tech: Any) -> int:
+        """ADCs per crossbar: ceil(ADC inputs / ``cols_per_adc``), or the technology's ``adcs_per_xbar``."""
+        if self.cols_per_adc:
+            return math.ceil(self.adc_inputs() / self.cols_per_adc)
+        return max(1, int(tech.get("adcs_per_xbar")))
 
     def cycles(self, signed: bool = True) -> int:
         """Input cycles per vector (used by the cost model; configured bits)."""

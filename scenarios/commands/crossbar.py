@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="signed read voltages: inputs as sign x (dac-bits - 1)-bit chunks, no sign cycle")
     p.add_argument("--subtract-in-analog", action="store_true",
                    help="subtract each differential column pair as currents before the ADC (one conversion per pair)")
+    p.add_argument("--cols-per-adc", type=int, default=0,
+                   help="ADC inputs sharing one ADC (default 0: the technology's ADCs per crossbar)")
     p.add_argument("--adc-range", type=float, default=1.0, help="ADC full scale / largest column current (default 1)")
     p.add_argument("--group-mapping", choices=("packed", "dense"), default="packed",
                    help="grouped/depthwise conv: pack groups block-diagonally into shared tiles, or tile densely")
@@ -64,7 +66,8 @@ def _crossbar(args: argparse.Namespace) -> int:
     def hw_for(sigma: float):
         return crossbar_hw(technology=args.tech, rows=args.xbar_size, cols=args.xbar_size, cell_bits=args.cell_bits,
                            weight_bits=args.weight_bits, input_bits=args.input_bits, dac_bits=args.dac_bits,
-                           adc_bits=args.adc_bits, adc_range=args.adc_range, prog_noise_sigma=sigma,
+                           adc_bits=args.adc_bits, cols_per_adc=args.cols_per_adc, adc_range=args.adc_range,
+                           prog_noise_sigma=sigma,
                            seed=args.seed, ideal=args.ideal, group_mapping=args.group_mapping,
                            bipolar_dac=args.bipolar_dac, subtract_in_analog=args.subtract_in_analog)
 

@@ -17,7 +17,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cam-rows", type=int, default=None, help="rows (stored prototypes) per CAM array")
     p.add_argument("--cam-cols", type=int, default=None, help="cells per CAM row")
     p.add_argument("--parallel-arrays", type=int, default=None, help="CAM arrays searched concurrently")
+    p.add_argument("--column-merge", choices=("readout", "matchline"), default=None,
+                   help="CAM rows split over column tiles: convert and add partial distances (readout), "
+                   "or join the match-line segments (matchline)")
     p.add_argument("--macs-per-cycle", type=int, default=None, help="lanes of the digital MAC/ALU unit")
+    p.add_argument("--precision", choices=("fp32", "int8"), default=None,
+                   help="digital MAC arithmetic: fp32, or int8 x int8 into int32 (dense layers quantized per tensor)")
+    p.add_argument("--scales", choices=("float", "pow2", "int"), default=None,
+                   help="quantizer/scaler arithmetic: float32, power-of-two shifts, or pow2 inputs + 16-bit integer outputs")
     p.add_argument("--clock-ghz", type=float, default=None, help="clock frequency in GHz")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N test inputs")
     p.add_argument("--batch-size", type=int, default=256, help="functional-simulation batch size")
@@ -45,8 +52,13 @@ def _simulate(args: argparse.Namespace) -> int:
             if val < 1:
                 raise CodesignError(f"--cam-{attr.replace('_', '-')}: {val}; expected a positive integer")
             setattr(hw.cam, attr, val)
+    if args.column_merge is not None:
+        hw.cam.column_merge = args.column_merge
     if args.macs_per_cycle is not None:
         hw.digital.macs_per_cycle = args.macs_per_cycle
+    for attr in ("precision", "scales"):
+        if getattr(args, attr) is not None:
+            setattr(hw.digital, attr, getattr(args, attr))
     if args.clock_ghz is not None:
         hw.clock_ghz = args.clock_ghz
     sim = Simulator(args.model, hw=hw)
@@ -62,7 +74,8 @@ def _simulate(args: argparse.Namespace) -> int:
         console.print(line)
     rep.print_table(console)
     console.print(f"total per inference: {rep.total_energy_pj:,.1f} pJ, {rep.latency_ns:,.1f} ns, "
-                  f"{rep.area_mm2:.4f} mm² (CAM: {hw.cam.technology} {hw.cam.rows}x{hw.cam.cols})")
+                  f"{rep.area_mm2:.4f} mm² (CAM: {hw.cam.technology} {hw.cam.rows}x{hw.cam.cols}; "
+                  f"digital: {hw.digital.precision} MACs, {hw.digital.scales} scales)")
     args.out.mkdir(parents=True, exist_ok=True)
     files = [rep.write_json(args.out / "report.json"), rep.write_hdf5(args.out / "report.h5"), *rep.plot(args.out)]
     console.print("wrote " + ", ".join(str(f) for f in files))

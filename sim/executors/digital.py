@@ -1,7 +1,11 @@
-"""Dense and element-wise layers on the digital unit (float32), with MAC/ALU/buffer events.
+"""Dense and element-wise layers on the digital unit, with MAC/ALU/buffer events.
 
 The unit has ``hw.digital.macs_per_cycle`` lanes, used for MACs and element-wise ALU operations alike.
-Weights live in an on-chip SRAM ("weight_sram"); activations stream through the buffer (32-bit words).
+Weights live in an on-chip SRAM ("weight_sram"); activations stream through the buffer (32-bit words;
+int8 codes four to a word). ``hw.digital.precision``: "fp32" computes conv/linear in float32; "int8"
+quantizes weights per tensor and each sample's input per tensor (:mod:`codesign.sim.fixed_point`), does
+int8 x int8 MACs into exact integer sums and scales the sums back (``hw.digital.scales``).
+Every input element is read and quantized once (a line buffer serves the sliding windows).
 """
 
 from __future__ import annotations
@@ -10,11 +14,17 @@ import math
 
 import numpy as np
 
-from codesign.sim.accounting import Actions, digital_param
+from codesign.sim.accounting import MAC_ACTIONS, SCALING_ACTIONS, Actions, digital_param
 from codesign.sim.executors import register
 from codesign.sim.executors.base import Executor, LayerCost
+from codesign.sim.fixed_point import quantize_activations, quantize_weights, scale_output
 from codesign.sim.layer_schema import _pair
 from codesign.sim.ops import im2col
+
+
+def mac_area_um2(hw, tech) -> float:
+    """Area of one lane of the digital unit at ``hw.digital.precision`` (Horowitz 45 nm figures)."""
+    return tech["digital"].get("int8_mac_area_um2" if hw.digital.precision == "int8" else "fp32_mac_area_um2")
 
 
 #: activation/weight traffic through the on-chip buffer (32-bit words)
@@ -26,14 +36,21 @@ BUFFER_ACTIONS: Actions = {
 
 class _Digital(Executor):
     actions = {
-        ("mac", "fp32"): lambda hw, t: t["digital"].get("fp32_mult_energy_pj") + t["digital"].get("fp32_add_energy_pj"),
+        **MAC_ACTIONS,
+        **SCALING_ACTIONS,
         ("alu", "fp32_add"): digital_param("fp32_add_energy_pj"),
         ("alu", "fp32_mult"): digital_param("fp32_mult_energy_pj"),
         ("alu", "compare"): digital_param("fp32_add_energy_pj"),
         **BUFFER_ACTIONS,
     }
 
-    def _cost(self, events: dict[tuple[str, str], float], lane_ops: float, weight_words: int = 0) -> LayerCost:
+    @property
+    def int8(self) -> bool:
+        return self.hw.digital.precision == "int8"
+
+    def _cost(self, events: dict[tuple[str, str], float], lane_ops: float, weights: int = 0,
+              value_bits: int = 32) -> LayerCost:
+        """``weights`` stored values of ``value_bits`` bits each (packed in 32-bit words); inputs, 32-bit words."""
         c = LayerCost(self.layer.name, self.layer.type, "digital")
         n_in = sum(int(np.prod(s)) for s in self.in_shapes)
         n_out = int(np.prod(self.out_shape))
@@ -41,17 +58,39 @@ class _Digital(Executor):
             if cnt:
                 c.add_event(comp, act, cnt)
         if self.layer.type != "flatten":  # flatten is a view: no data movement
-            c.add_event("buffer", "read", n_in + weight_words)
+            c.add_event("buffer", "read", n_in + math.ceil(weights * value_bits / 32))
             c.add_event("buffer", "write", n_out)
         lanes = max(1, int(self.hw.digital.macs_per_cycle))
         c.cycles = float(math.ceil(lane_ops / lanes))
-        dig = self.tech["digital"]
-        c.area_mm2 = {"digital_unit": lanes * dig.get("fp32_mac_area_um2") * 1e-6}
-        if weight_words:
+        c.area_mm2 = {"digital_unit": lanes * mac_area_um2(self.hw, self.tech) * 1e-6}
+        if weights:
             s = self.tech["lut"]
-            c.area_mm2["weight_sram"] = weight_words * 32 * s.get("cell_area_um2") / s.get("array_efficiency") * 1e-6
-        c.mapping = {"lanes": lanes}
+            c.area_mm2["weight_sram"] = weights * value_bits * s.get("cell_area_um2") / s.get("array_efficiency") * 1e-6
+        c.mapping = {"lanes": lanes, "precision": self.hw.digital.precision}
         return c
+
+    def _dense_cost(self, macs: int, weights: int) -> LayerCost:
+        """conv/linear: fp32 MACs (+ fp32 bias adds), or int8: quantize the input once, int8 MACs, scale back."""
+        n_out = int(np.prod(self.out_shape))
+        bias = n_out if "bias" in self.layer.arrays else 0
+        if not self.int8:
+            return self._cost({("mac", "fp32"): macs, ("alu", "fp32_add"): bias}, macs + bias, weights)
+        n_in = int(np.prod(self.in_shapes[0]))
+        ev = {("quantizer", "range"): n_in, ("quantizer", "scale"): n_in, ("quantizer", "clip"): n_in,
+              ("mac", "int8"): macs, ("scaler", "mult"): n_out, ("scaler", "add"): bias}
+        return self._cost(ev, 3 * n_in + macs + n_out + bias, weights, 8)
+
+    def _int8_forward(self, x: np.ndarray, matmul) -> np.ndarray:
+        """Quantize ``x`` per sample and the weight per tensor; ``matmul(xq, wq)`` -> exact integer sums."""
+        sc = self.hw.digital.scales
+        wq, sw = quantize_weights(self.layer.arrays["weight"], sc)
+        xq, sx = quantize_activations(x, sc)
+        acc = matmul(xq.astype(np.float64), wq.astype(np.float64))  # |sum| < 2^53: exact in float64
+        bias = self.layer.arrays.get("bias")
+        bias = np.zeros(acc.shape[1], np.float32) if bias is None else np.asarray(bias, dtype=np.float32)
+        scale = (sx * sw).reshape((-1,) + (1,) * (acc.ndim - 1))
+        bshape = (1, -1) + (1,) * (acc.ndim - 2)
+        return scale_output(acc, scale, bias.reshape(bshape), sc)
 
 
 @register("conv2d", "digital")
@@ -61,16 +100,13 @@ class Conv2d(_Digital):
         co, oh, ow = self.out_shape
         kh, kw = _pair(a["kernel_size"])
         macs = co * oh * ow * (int(a["in_channels"]) // int(a["groups"])) * kh * kw
-        bias = co * oh * ow if "bias" in self.layer.arrays else 0
-        return self._cost({("mac", "fp32"): macs, ("alu", "fp32_add"): bias}, macs + bias,
-                          int(self.layer.arrays["weight"].size))
+        return self._dense_cost(macs, int(self.layer.arrays["weight"].size))
 
-    def forward(self, xs):
+    def _conv(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Grouped conv without bias: x [N, C, H, W], w [co, ci/g, kh, kw] -> [N, co, OH, OW]."""
         a = self.layer.attrs
-        x = np.asarray(xs[0], dtype=np.float32)
         n = x.shape[0]
         g = int(a["groups"])
-        w = np.asarray(self.layer.arrays["weight"], dtype=np.float32)
         co = w.shape[0]
         cig, cog = x.shape[1] // g, co // g
         outs = []
@@ -79,20 +115,26 @@ class Conv2d(_Digital):
             wg = w[gi * cog:(gi + 1) * cog].reshape(cog, -1)
             outs.append(cols @ wg.T)  # N, P, cog
         y = np.concatenate(outs, axis=2) if g > 1 else outs[0]
-        if "bias" in self.layer.arrays:
-            y = y + np.asarray(self.layer.arrays["bias"], dtype=np.float32)
         return np.ascontiguousarray(y.transpose(0, 2, 1)).reshape(n, *self.out_shape)
+
+    def forward(self, xs):
+        if self.int8:
+            return self._int8_forward(xs[0], self._conv)
+        y = self._conv(np.asarray(xs[0], dtype=np.float32), np.asarray(self.layer.arrays["weight"], dtype=np.float32))
+        if "bias" in self.layer.arrays:
+            y = y + np.asarray(self.layer.arrays["bias"], dtype=np.float32)[None, :, None, None]
+        return y
 
 
 @register("linear", "digital")
 class Linear(_Digital):
     def cost(self) -> LayerCost:
         w = self.layer.arrays["weight"]
-        out = w.shape[0]
-        bias = out if "bias" in self.layer.arrays else 0
-        return self._cost({("mac", "fp32"): w.size, ("alu", "fp32_add"): bias}, w.size + bias, int(w.size))
+        return self._dense_cost(int(w.size), int(w.size))
 
     def forward(self, xs):
+        if self.int8:
+            return self._int8_forward(xs[0], lambda xq, wq: xq @ wq.T)
         y = np.asarray(xs[0], dtype=np.float32) @ np.asarray(self.layer.arrays["weight"], dtype=np.float32).T
         if "bias" in self.layer.arrays:
             y = y + np.asarray(self.layer.arrays["bias"], dtype=np.float32)

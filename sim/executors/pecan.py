@@ -8,41 +8,63 @@ import math
 
 import numpy as np
 
+from codesign.cam.adc import adc_area_um2, adc_energy_pj
+from codesign.cam.cam_array.array import CamArray
+from codesign.sim.accounting import MAC_ACTIONS, SCALING_ACTIONS, digital_param
 from codesign.sim.executors.pecan_kernels import PecanTables
 from codesign.sim.executors.pecan_kernels import lut_accumulate, pecan_dot_search, pecan_l1_search
-from codesign.sim.accounting import digital_param
 from codesign.sim.executors import register
 from codesign.sim.executors.base import Executor, LayerCost
-from codesign.sim.executors.digital import BUFFER_ACTIONS
+from codesign.sim.executors.digital import BUFFER_ACTIONS, mac_area_um2
+from codesign.sim.fixed_point import input_scale, scale_output
 from codesign.sim.layer_schema import _pair, pecan_act_range
 from codesign.sim.cam_mapping import map_pecan, positions_of
-from codesign.sim.ops import im2col, lut_output, quantize
+from codesign.sim.ops import im2col, quantize
+
+#: resolutions of the CAM distance readout that have a declared energy (``cam_readout.convert_<b>b``)
+READOUT_BITS = range(1, 17)
+
+
+def _readout_energy(bits: int):
+    # a partial distance leaves the array through an ADC of the crossbar technology's table (ISAAC's
+    # SAR ADC, scaled by resolution): our assumption, docs/simulator.md "Modelling assumptions"
+    return lambda hw, t: adc_energy_pj(t["crossbar"], bits)
 
 
 class _PecanBase(Executor):
-    #: input quantizer, LUT SRAM, accumulation and output scaling (fp32 on the digital side), buffers
+    #: input quantizer, LUT SRAM, accumulation and output scaling on the digital side, buffers
     actions = {
-        ("quantizer", "scale"): digital_param("fp32_mult_energy_pj"),
-        ("quantizer", "clip"): lambda hw, t: 2 * t["digital"].get("int32_add_energy_pj"),
+        **SCALING_ACTIONS,
+        ("register", "access"): digital_param("register_energy_pj"),
         ("lut_sram", "read"): lambda hw, t: t["lut"].get("read_energy_pj"),
         ("accumulator", "add"): digital_param("int32_add_energy_pj"),
-        ("scaler", "mult"): digital_param("fp32_mult_energy_pj"),
-        ("scaler", "add"): digital_param("fp32_add_energy_pj"),
         **BUFFER_ACTIONS,
     }
+
+    def _quantize(self, x: np.ndarray) -> np.ndarray:
+        """Input codes: clip(round(x / act_scale)) with the scale the hardware applies (hw.digital.scales)."""
+        a = self.layer.attrs
+        sc = self.hw.digital.scales
+        attrs = a if sc == "float" else {**a, "act_scale": input_scale(a["act_scale"], sc)}
+        return quantize(np.asarray(x, dtype=np.float32), attrs)
+
+    def _scale_out(self, acc: np.ndarray, bias_shape: tuple[int, ...]) -> np.ndarray:
+        """acc * lut_scale + bias as the output scaler computes it (docs/format.md step 4 for "float")."""
+        bias = np.asarray(self.layer.arrays["bias"], dtype=np.float32).reshape(bias_shape)
+        return scale_output(acc, self.layer.attrs["lut_scale"], bias, self.hw.digital.scales)
 
     def _vectors(self, x: np.ndarray) -> np.ndarray:
         """Input batch -> quantized im2col vectors int32[N, P, D*d]."""
         a = self.layer.attrs
         # quantizing is element-wise and maps the zero padding to code 0 (0 lies in every activation
         # range), so quantize the (smaller) input first and gather the integer codes
-        q = quantize(np.asarray(x, dtype=np.float32), a)
+        q = self._quantize(x)
         if self.layer.type == "pecan_conv2d":
             return im2col(q, a["kernel_size"], a["stride"], a["padding"])
         return q[:, None, :]
 
     def _finish(self, acc: np.ndarray, n: int, p: int) -> np.ndarray:
-        y = lut_output(acc, self.layer.attrs, self.layer.arrays["bias"]).reshape(n, p, -1)
+        y = self._scale_out(acc, (-1,)).reshape(n, p, -1)
         if self.layer.type == "pecan_conv2d":
             return np.ascontiguousarray(y.transpose(0, 2, 1)).reshape(n, *self.out_shape)
         return y[:, 0, :]
@@ -63,13 +85,11 @@ class _PecanBase(Executor):
     def _forward_fused(self, x: np.ndarray, tables: PecanTables) -> np.ndarray:
         self._check_target()
         a = self.layer.attrs
-        q = quantize(np.asarray(x, dtype=np.float32), a)
-        bias = np.asarray(self.layer.arrays["bias"], dtype=np.float32)
+        q = self._quantize(x)
         if self.layer.type != "pecan_conv2d":
-            return lut_output(tables.vectors(q), a, bias)
+            return self._scale_out(tables.vectors(q), (-1,))
         acc = tables.conv(q, _pair(a["kernel_size"]), _pair(a["stride"]), _pair(a["padding"]), self.out_shape[1:])
-        y = acc.astype(np.float32) * np.float32(a["lut_scale"]) + bias[None, :, None]  # = lut_output, NCHW
-        return y.reshape(x.shape[0], *self.out_shape)
+        return self._scale_out(acc, (1, -1, 1)).reshape(x.shape[0], *self.out_shape)  # NCHW
 
     def _check_target(self) -> None:
         """Raise if the layer cannot run on this target (as winners() would)."""
@@ -89,11 +109,16 @@ class _PecanBase(Executor):
         return np.ascontiguousarray(self.layer.arrays["prototypes"], dtype=np.int32)
 
     def _common_events(self, c: LayerCost, P: int, D: int, d: int, out: int, words: int) -> None:
-        """Quantize inputs, LUT reads, accumulation, output scaling, buffer traffic (both targets)."""
-        b = int(self.layer.attrs["act_bits"])
-        c.add_event("buffer", "read", P * math.ceil(D * d * b / 32))
-        c.add_event("quantizer", "scale", P * D * d)
-        c.add_event("quantizer", "clip", P * D * d)
+        """Quantize inputs, LUT reads, accumulation, output scaling, buffer traffic (both targets).
+
+        Each input element is read from the buffer (32-bit word) and quantized once; its code goes to a
+        line buffer of registers that serves the P im2col windows (one register access per code used).
+        """
+        n_in = int(np.prod(self.in_shapes[0]))
+        c.add_event("buffer", "read", n_in)
+        c.add_event("quantizer", "scale", n_in)
+        c.add_event("quantizer", "clip", n_in)
+        c.add_event("register", "access", P * D * d)
         c.add_event("lut_sram", "read", P * D * words)
         c.add_event("accumulator", "add", P * (D - 1) * out)
         c.add_event("scaler", "mult", P * out)
@@ -117,6 +142,7 @@ class PecanCam(_PecanBase):
         ("interconnect", "transfer"): lambda hw, t: t.cam_array().interconnect_energy_pj(),
         ("merge", "add"): digital_param("int32_add_energy_pj"),
         ("merge", "compare"): digital_param("int32_add_energy_pj"),
+        **{("cam_readout", f"convert_{b}b"): _readout_energy(b) for b in READOUT_BITS},
     }
 
     def _check_target(self) -> None:
@@ -149,10 +175,14 @@ class PecanCam(_PecanBase):
         arr = self.tech.cam_array()
         P, D, K, out = m.positions, m.num_subspaces, m.num_prototypes, m.out_features
         c = LayerCost(self.layer.name, self.layer.type, "cam", mapping=m.to_dict())
+        joined = m.column_merge == "matchline"
+        sensed = D * m.row_tiles if joined else m.arrays  # a joined row is sensed once
         c.add_event("cam_array", "search", P * m.arrays)
-        c.add_event("cam_periphery", "sense", P * m.arrays)
-        c.add_event("interconnect", "transfer", P * m.arrays)
-        if m.col_tiles > 1:  # per-row partial distances read out, added, then a digital WTA
+        c.add_event("cam_periphery", "sense", P * sensed)
+        c.add_event("interconnect", "transfer", P * sensed)
+        if m.readouts_per_search:  # distances leave the arrays as numbers: one conversion each
+            c.add_event("cam_readout", f"convert_{m.readout_bits}b", P * m.readouts_per_search)
+        if m.col_tiles > 1 and not joined:  # per-row partial distances read out, added, then a digital WTA
             c.add_event("merge", "add", P * D * K * (m.col_tiles - 1))
             c.add_event("merge", "compare", P * D * (K - 1))
         elif m.row_tiles > 1:  # each array's WTA winner + distance compared across row tiles
@@ -160,21 +190,30 @@ class PecanCam(_PecanBase):
         self._common_events(c, P, D, m.subvector_dim, out, m.lut_words_per_entry)
         adders = max(1, int(hw.cam.adders))
         merge_cyc = 0
-        if m.col_tiles > 1:
+        if m.col_tiles > 1 and not joined:
             merge_cyc = math.ceil(D * K * (m.col_tiles - 1) / adders) + math.ceil(math.log2(max(K, 2)))
         elif m.row_tiles > 1:
             merge_cyc = math.ceil(math.log2(m.row_tiles))
-        s_search = m.search_rounds * math.ceil(arr.search_latency_ns() * clk) + merge_cyc
+        # readout: an array's converter takes its rows' distances one after another (all its rows with
+        # column tiles, its winner's with row tiles only); arrays of a round convert in parallel
+        per_array = min(K, m.rows) if m.col_tiles > 1 and not joined else (1 if m.readouts_per_search else 0)
+        xb = self.tech["crossbar"]
+        read_cyc = math.ceil(per_array * xb.get("adc_latency_ns") * clk) if per_array else 0
+        if joined and m.col_tiles > 1:  # the joined match line evaluates the full width
+            arr = CamArray(self.tech["cam"], m.rows, m.cols * m.col_tiles, arr.mode)
+        s_search = m.search_rounds * (math.ceil(arr.search_latency_ns() * clk) + read_cyc) + merge_cyc
         s_lut = math.ceil(D * m.lut_words_per_entry / max(1, int(hw.cam.lut_banks))) * math.ceil(
             self.tech["lut"].get("access_latency_ns") * clk)
         s_acc = math.ceil(max(D - 1, 0) * out / adders) + math.ceil(out / adders)
         stages = [s_search, s_lut, s_acc]
         c.cycles = float(P * max(stages) + sum(stages) - max(stages))  # pipelined over positions
         c.area_mm2 = {
-            "cam_array": m.arrays * arr.area_mm2(),
+            "cam_array": m.arrays * self.tech.cam_array().area_mm2(),
             "lut_sram": self._lut_area_mm2(m.lut_bits_total),
             "accumulator": adders * self.tech["digital"].get("int32_adder_area_um2") * 1e-6,
         }
+        if m.readouts_per_search:
+            c.area_mm2["cam_readout"] = m.arrays * adc_area_um2(xb, m.readout_bits) * 1e-6
         c.utilization = m.utilization
         c.mapping["stage_cycles"] = {"search": s_search, "lut": s_lut, "accumulate": s_acc}
         return c
@@ -183,11 +222,12 @@ class PecanCam(_PecanBase):
 @register("pecan_linear", "digital")
 @register("pecan_conv2d", "digital")
 class PecanDigital(_PecanBase):
-    """PECAN on the digital unit: int8 MACs (angle) or subtract/abs/add (distance) + argmax."""
+    """PECAN on the digital unit: MACs at ``hw.digital.precision`` (angle; exact for integer codes either
+    way) or subtract/abs/add (distance) + argmax."""
 
     actions = {
         **_PecanBase.actions,
-        ("mac", "int8"): lambda hw, t: t["digital"].get("int8_mult_energy_pj") + t["digital"].get("int32_add_energy_pj"),
+        **MAC_ACTIONS,
         ("alu", "fp32_mult"): digital_param("fp32_mult_energy_pj"),
         ("alu", "int_add"): digital_param("int32_add_energy_pj"),
         ("alu", "compare"): digital_param("fp32_add_energy_pj"),
@@ -208,7 +248,7 @@ class PecanDigital(_PecanBase):
         words = math.ceil(out * int(a["lut_bits"]) / int(self.tech["lut"].get("word_bits")))
         c = LayerCost(self.layer.name, self.layer.type, "digital")
         if a["mode"] == "angle":
-            c.add_event("mac", "int8", P * D * K * d)
+            c.add_event("mac", hw.digital.precision, P * D * K * d)
             c.add_event("alu", "fp32_mult", P * D * K)  # divide by the stored prototype norm
             sim_ops = P * D * K * d + P * D * K
         else:
@@ -227,8 +267,9 @@ class PecanDigital(_PecanBase):
         c.area_mm2 = {
             "lut_sram": self._lut_area_mm2(D * K * out * int(a["lut_bits"])),
             "weight_sram": proto_bits * lut.get("cell_area_um2") / lut.get("array_efficiency") * 1e-6,
-            "digital_unit": lanes * self.tech["digital"].get("fp32_mac_area_um2") * 1e-6,
+            "digital_unit": lanes * mac_area_um2(hw, self.tech) * 1e-6,
         }
         c.utilization = 1.0
-        c.mapping = {"positions": P, "lanes": lanes, "mode": a["mode"], "stage_cycles": dict(zip(("similarity", "lut", "accumulate"), stages))}
+        c.mapping = {"positions": P, "lanes": lanes, "mode": a["mode"],
+                     "stage_cycles": dict(zip(("similarity", "lut", "accumulate"), stages))}
         return c
