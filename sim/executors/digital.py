@@ -27,13 +27,13 @@ class _Digital(Executor):
         if self.layer.type != "flatten":  # flatten is a view: no data movement
             c.add_event("buffer", "read", n_in + weight_words)
             c.add_event("buffer", "write", n_out)
+            c.memory_bytes["buffer"] = 4 * (n_in + n_out + weight_words)  # 32-bit words it serves
         lanes = max(1, int(self.hw.digital.macs_per_cycle))
         c.cycles = float(math.ceil(lane_ops / lanes))
         dig = self.tech["digital"]
         c.area_mm2 = {"digital_unit": lanes * dig.get("fp32_mac_area_um2") * 1e-6}
         if weight_words:
-            s = self.tech["lut"]
-            c.area_mm2["weight_sram"] = weight_words * 32 * s.get("cell_area_um2") / s.get("array_efficiency") * 1e-6
+            c.area_mm2["weight_sram"] = self.tech.sram("buffer").area_mm2(4 * weight_words)
         c.mapping = {"lanes": lanes}
         return c
 

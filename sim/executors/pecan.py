@@ -78,6 +78,8 @@ class _PecanBase(Executor):
     def _common_events(self, c: LayerCost, P: int, D: int, d: int, out: int, words: int) -> None:
         """Quantize inputs, LUT reads, accumulation, output scaling, buffer traffic (both targets)."""
         b = int(self.layer.attrs["act_bits"])
+        c.memory_bytes["lut_sram"] = self._lut_bytes()
+        c.memory_bytes["buffer"] = 4 * (sum(math.prod(s) for s in self.in_shapes) + math.prod(self.out_shape))
         c.add_event("buffer", "read", P * math.ceil(D * d * b / 32))
         c.add_event("quantizer", "scale", P * D * d)
         c.add_event("quantizer", "clip", P * D * d)
@@ -87,9 +89,14 @@ class _PecanBase(Executor):
         c.add_event("scaler", "add", P * out)
         c.add_event("buffer", "write", P * out)
 
-    def _lut_area_mm2(self, lut_bits_total: int) -> float:
-        s = self.tech["lut"]
-        return lut_bits_total * s.get("cell_area_um2") / s.get("array_efficiency") * 1e-6
+    def _lut_bytes(self) -> float:
+        """Capacity of the layer's LUT SRAM: D x K entries of out x lut_bits bits."""
+        a = self.layer.attrs
+        return int(a["num_subspaces"]) * int(a["num_prototypes"]) * int(self.out_shape[0]) * int(a["lut_bits"]) / 8
+
+    def _lut_cycles(self) -> int:
+        """Clock cycles of one LUT SRAM access (access time of this LUT's capacity)."""
+        return math.ceil(self.tech.sram("lut").access_latency_ns(self._lut_bytes()) * float(self.hw.clock_ghz))
 
 
 @register("pecan_linear", "cam")
@@ -143,14 +150,13 @@ class PecanCam(_PecanBase):
         elif m.row_tiles > 1:
             merge_cyc = math.ceil(math.log2(m.row_tiles))
         s_search = m.search_rounds * math.ceil(arr.search_latency_ns() * clk) + merge_cyc
-        s_lut = math.ceil(D * m.lut_words_per_entry / max(1, int(hw.cam.lut_banks))) * math.ceil(
-            self.tech["lut"].get("access_latency_ns") * clk)
+        s_lut = math.ceil(D * m.lut_words_per_entry / max(1, int(hw.cam.lut_banks))) * self._lut_cycles()
         s_acc = math.ceil(max(D - 1, 0) * out / adders) + math.ceil(out / adders)
         stages = [s_search, s_lut, s_acc]
         c.cycles = float(P * max(stages) + sum(stages) - max(stages))  # pipelined over positions
         c.area_mm2 = {
             "cam_array": m.arrays * arr.area_mm2(),
-            "lut_sram": self._lut_area_mm2(m.lut_bits_total),
+            "lut_sram": self.tech.sram("lut").area_mm2(self._lut_bytes()),
             "accumulator": adders * self.tech["digital"].get("int32_adder_area_um2") * 1e-6,
         }
         c.utilization = m.utilization
@@ -187,16 +193,15 @@ class PecanDigital(_PecanBase):
         c.add_event("alu", "compare", P * D * (K - 1))
         self._common_events(c, P, D, d, out, words)
         s_sim = math.ceil((sim_ops + P * D * (K - 1)) / P / lanes)
-        s_lut = math.ceil(D * words / max(1, int(hw.cam.lut_banks))) * math.ceil(
-            self.tech["lut"].get("access_latency_ns") * float(hw.clock_ghz))
+        s_lut = math.ceil(D * words / max(1, int(hw.cam.lut_banks))) * self._lut_cycles()
         s_acc = math.ceil(max(D - 1, 0) * out / lanes) + math.ceil(out / lanes)
         stages = [s_sim, s_lut, s_acc]
         c.cycles = float(P * max(stages) + sum(stages) - max(stages))
-        lut = self.tech["lut"]
+        sram = self.tech.sram("lut")
         proto_bits = D * K * d * int(a["act_bits"])
         c.area_mm2 = {
-            "lut_sram": self._lut_area_mm2(D * K * out * int(a["lut_bits"])),
-            "weight_sram": proto_bits * lut.get("cell_area_um2") / lut.get("array_efficiency") * 1e-6,
+            "lut_sram": sram.area_mm2(self._lut_bytes()),
+            "weight_sram": sram.area_mm2(proto_bits / 8),
             "digital_unit": lanes * self.tech["digital"].get("fp32_mac_area_um2") * 1e-6,
         }
         c.utilization = 1.0
