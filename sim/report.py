@@ -136,7 +136,7 @@ class SimReport:
         """One line: the report's node and, per technology, the node it was scaled from and how."""
         techs = self.node.get("technologies", {})
         scaled = [f"{n} {r['scaled_from_nm']:g}->{r['node_nm']:g} nm (energy x{r['factors']['energy']:.3g}, "
-                  f"delay x{r['factors']['delay']:.3g}, area x{r['factors']['area']:.3g}; {len(r['params'])} parameters)"
+                  f"delay x{r['factors']['delay']:.3g}, area x{r['factors']['area']:.3g}: {', '.join(r['params'])})"
                   for n, r in techs.items() if "scaled_from_nm" in r]
         native = [n for n, r in techs.items() if "scaled_from_nm" not in r]
         out = f"node: {self.node.get('node_nm', 0):g} nm (Stillmaker & Baas 2017 scaling)"

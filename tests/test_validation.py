@@ -88,7 +88,8 @@ def test_report_states_node_and_lut_energy_follows_lut_size(tmp_path):
     rec = rep32.node["technologies"]["fefet_mcam"]
     assert rec["scaled_from_nm"] == 45 and "search_energy_pj" in rec["params"]
     assert rep32.total_energy_pj < rep45.total_energy_pj
-    assert "node: 32 nm" in rep32.node_line() and "fefet_mcam 45->32 nm" in rep32.node_line()
+    line = rep32.node_line()
+    assert "node: 32 nm" in line and "fefet_mcam 45->32 nm" in line and "search_energy_pj" in line
     data = json.loads(rep32.write_json(tmp_path / "r.json").read_text())
     assert data["node"]["node_nm"] == 32
     # each layer's LUT reads are charged at its own LUT's capacity
