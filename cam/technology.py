@@ -8,8 +8,10 @@ A file looks like::
      "params": {"search_energy_pj": {"value": 1.84, "unit": "pJ",
                                       "source": "CAMASim, arXiv 2403.03442, 2024, cost table"}}}
 
-``kind`` is one of :data:`REQUIRED` (cam, sram, digital, crossbar); each kind lists the parameters
-a file must define. A file may name ``"base": "<other technology>"`` (a file relative to its own folder, or a name): it then starts from that file's
+``kind`` is one of :data:`REQUIRED` (cam, sram, dram, digital, crossbar); each kind lists the parameters
+a file must define, and every file states its ``node_nm`` and supply ``vdd_v`` (:data:`COMMON`). A
+parameter may carry ``"scaling"`` (one of :data:`SCALINGS`) to override how :mod:`codesign.cam.scaling`
+moves it to another node (default: by its unit). A file may name ``"base": "<other technology>"`` (a file relative to its own folder, or a name): it then starts from that file's
 parameters (same kind required) and its own ``params`` override or add entries, each still with its
 source. Loading validates everything and raises :class:`TechnologyError` naming the file and the field.
 """
@@ -28,6 +30,11 @@ from codesign.errors import CodesignError
 #: environment variable naming a folder of technology files searched before the shipped ones
 TECH_DIR_ENV = "CODESIGN_TECH_DIR"
 
+#: parameters every technology file defines: its process node and supply voltage
+COMMON = ("node_nm", "vdd_v")
+#: values of a parameter's optional "scaling" field
+SCALINGS = ("none", "energy", "delay", "area")
+
 #: parameters every file of a kind must define (more are allowed).
 REQUIRED: dict[str, tuple[str, ...]] = {
     "cam": (
@@ -35,11 +42,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "peripheral_energy_pj", "peripheral_latency_ns", "interconnect_energy_pj", "interconnect_latency_ns",
         "write_energy_pj", "write_latency_ns", "cell_area_um2", "array_periphery_area_frac",
     ),
-    "sram": ("word_bits", "read_energy_pj", "write_energy_pj", "access_latency_ns", "cell_area_um2", "array_efficiency"),
+    # capacity tables read_energy_pj_<N>kib, access_latency_ns_<N>kib, area_mm2_<N>kib (cam.memory)
+    "sram": ("word_bits", "write_read_energy_ratio"),
+    "dram": ("word_bits", "access_energy_pj_low", "access_energy_pj_high", "bandwidth_gb_s"),
     "digital": (
         "int8_mult_energy_pj", "int8_add_energy_pj", "int32_add_energy_pj", "fp32_mult_energy_pj",
-        "fp32_add_energy_pj", "buffer_read_energy_pj_per_32b", "buffer_write_energy_pj_per_32b",
-        "register_energy_pj", "comparator_energy_pj", "fp32_mac_area_um2", "int8_mac_area_um2", "int32_adder_area_um2",
+        "fp32_add_energy_pj", "register_energy_pj", "comparator_energy_pj", "fp32_mac_area_um2", "int8_mac_area_um2", "int32_adder_area_um2",
     ),
     "crossbar": (),
 }
@@ -54,6 +62,8 @@ class Param:
     value: float
     unit: str
     source: str
+    #: how node scaling treats it (one of SCALINGS); None = by unit
+    scaling: str | None = None
 
 
 @dataclass
@@ -65,6 +75,15 @@ class Technology:
     description: str
     params: dict[str, Param] = field(default_factory=dict)
     path: Path | None = None
+    #: node (nm) the file states, when these values were scaled from it to another node
+    scaled_from_nm: float | None = None
+    #: names of the parameters node scaling changed
+    scaled_params: tuple[str, ...] = ()
+
+    @property
+    def node_nm(self) -> float:
+        """Process node the values hold for (nm)."""
+        return self.get("node_nm")
 
     def get(self, key: str) -> float:
         try:
@@ -198,10 +217,14 @@ def load_technology(name_or_path: str | os.PathLike, _chain: tuple[Path, ...] = 
             raise TechnologyError(f"{where}/source: {entry['source']!r}; expected a citation (paper, year, table/figure)")
         if not isinstance(entry["unit"], str):
             raise TechnologyError(f"{where}/unit: expected a string (use '1' for dimensionless)")
-        params[key] = Param(float(val), entry["unit"], entry["source"])
-    missing = [k for k in REQUIRED[kind] if k not in params]
+        scaling = entry.get("scaling")
+        if scaling is not None and scaling not in SCALINGS:
+            raise TechnologyError(f"{where}/scaling: {scaling!r}; expected one of {list(SCALINGS)}")
+        params[key] = Param(float(val), entry["unit"], entry["source"], scaling)
+    need = COMMON + REQUIRED[kind]
+    missing = [k for k in need if k not in params]
     if missing:
-        raise TechnologyError(f"{p}: params/{missing[0]}: missing; a {kind!r} technology needs {list(REQUIRED[kind])}")
+        raise TechnologyError(f"{p}: params/{missing[0]}: missing; a {kind!r} technology needs {list(need)}")
     return Technology(str(raw["name"]), kind, str(raw.get("description", "")), params, p)
 
 

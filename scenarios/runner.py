@@ -185,7 +185,7 @@ def run_scenario(scn: Scenario, *, progress: bool = True, out: Path | None = Non
 def summary_markdown(summary: dict[str, Any]) -> str:
     hw = summary["hardware"]
     lines = [f"Scenario `{summary['scenario']}`: CAM `{hw['cam']['technology']}` {hw['cam']['rows']}x{hw['cam']['cols']}, "
-             f"digital `{hw['digital']['technology']}`, clock {hw['clock_ghz']} GHz.", "",
+             f"digital `{hw['digital']['technology']}`, clock {hw['clock_ghz']} GHz, node {hw['node_nm']} nm.", "",
              "| variant | runs on | digital arithmetic | accuracy (PyTorch) | accuracy (simulator) | golden match "
              "| energy / inference (nJ) | latency / inference (µs) | area (mm²) |",
              "|---|---|---|---|---|---|---|---|---|"]

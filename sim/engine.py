@@ -88,7 +88,7 @@ class Simulator:
             table.fill(c, ex.actions)
             c.latency_ns = c.cycles / float(hw.clock_ghz)
             layers.append(c)
-        return SimReport(self.spec.name, layers, hw.to_dict())
+        return SimReport(self.spec.name, layers, hw.to_dict(), node=table.techs.node_report())
 
     # -- functional ------------------------------------------------------------------------------
     def run(self, inputs: np.ndarray, batch_size: int = 256, progress: bool | None = None) -> RunResult:

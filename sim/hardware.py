@@ -57,6 +57,8 @@ class DigitalConfig:
 
     technology: str = "cmos_digital_45nm"
     macs_per_cycle: int = 64
+    #: SRAM technology (capacity model, ``cam.memory``) of the activation/weight buffers
+    buffer_technology: str = "sram_lut"
     #: MAC arithmetic: "fp32" (float32 multiply-add) or "int8" (int8 multiply, int32 accumulate; dense
     #: layers are then quantized per tensor, see docs/simulator.md); PECAN-A's dot products follow it
     precision: str = "fp32"
@@ -77,6 +79,11 @@ class HardwareConfig:
     crossbar: CrossbarParams = field(default_factory=CrossbarParams)
     digital: DigitalConfig = field(default_factory=DigitalConfig)
     clock_ghz: float = 1.0
+    #: process node (nm) every technology is scaled to (cam.scaling: 45, 32 or 20). 45 nm is where the
+    #: default design's files already are (Horowitz digital and SRAM, CAMASim/Eva-CAM FeFET CAM).
+    node_nm: int = 45
+    #: off-chip DRAM technology (``cam.memory.DramModel``) for data that does not fit on chip
+    dram_technology: str = "dram_ddr4"
     #: layer type -> target ("cam", "digital", "crossbar") or, for PECAN layers, a dict
     #: mode -> target. Unlisted types run on "digital". PECAN-D (distance) defaults to "cam";
     #: PECAN-A (angle) to "digital": a CAM cannot compute dot products.

@@ -22,6 +22,9 @@ class SimReport:
     layers: list[LayerCost]
     hw: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. accuracy, golden match
+    #: process node of every cost and, per technology, the node it was scaled from and what
+    #: (``TechSet.node_report``)
+    node: dict[str, Any] = field(default_factory=dict)
 
     # -- totals ----------------------------------------------------------------------------
     @property
@@ -75,10 +78,11 @@ class SimReport:
             "latency_ns": l.latency_ns, "energy_pj": l.energy_pj, "total_energy_pj": l.total_energy_pj,
             "area_mm2": l.area_mm2, "utilization": l.utilization,
             "events": {f"{c}.{a}": n for (c, a), n in l.events.items()}, "mapping": l.mapping,
+            "memory_bytes": l.memory_bytes,
         } for l in self.layers]
         return {"model": self.model, "total": {**self.summary(), "energy_by_component_pj": self.energy_by_component_pj,
                 "area_by_component_mm2": self.area_by_component_mm2, "events": self.events},
-                "layers": layers, "hardware": self.hw, **({"extra": self.extra} if self.extra else {})}
+                "node": self.node, "layers": layers, "hardware": self.hw, **({"extra": self.extra} if self.extra else {})}
 
     # -- files -------------------------------------------------------------------------------
     def write_json(self, path: str | os.PathLike) -> Path:
@@ -119,6 +123,22 @@ class SimReport:
         console.print(t)
         parts = ", ".join(f"{k} {v:,.1f}" for k, v in self.energy_by_component_pj.items())
         console.print(f"energy by component (pJ): {parts}")
+        if self.node:
+            console.print(self.node_line())
+
+    def node_line(self) -> str:
+        """One line: the report's node and, per technology, the node it was scaled from and how."""
+        techs = self.node.get("technologies", {})
+        scaled = [f"{n} {r['scaled_from_nm']:g}->{r['node_nm']:g} nm (energy x{r['factors']['energy']:.3g}, "
+                  f"delay x{r['factors']['delay']:.3g}, area x{r['factors']['area']:.3g}: {', '.join(r['params'])})"
+                  for n, r in techs.items() if "scaled_from_nm" in r]
+        native = [n for n, r in techs.items() if "scaled_from_nm" not in r]
+        out = f"node: {self.node.get('node_nm', 0):g} nm (Stillmaker & Baas 2017 scaling)"
+        if native:
+            out += f"; at this node: {', '.join(native)}"
+        if scaled:
+            out += f"; scaled: {'; '.join(scaled)}"
+        return out
 
     # -- plots -----------------------------------------------------------------------------------
     def plot(self, outdir: str | os.PathLike) -> list[Path]:

@@ -11,8 +11,9 @@ occupies ceil((2^b-1)/(2^c-1)) cells of c bits, and the L1 distance of two value
 of their per-cell L1 distances (for c = 1 this is the classic thermometer code on a TCAM).
 
 Cost scaling from a technology's reference array (ref_rows x ref_cols), ours:
-match-line energy ∝ rows·cols, sense/periphery energy ∝ rows, interconnect per search constant;
-search latency linear in cols through the reference and 2× reference width points.
+match-line energy ∝ rows·cols, sense/periphery energy ∝ rows; search latency and interconnect
+energy/latency linear in cols through the reference and 2× reference width points (interconnect
+constant where a file gives no 2× point). Values are at the technology's node (``cam.scaling``).
 """
 
 from __future__ import annotations
@@ -79,20 +80,27 @@ class CamArray:
         """Sense amplifiers + winner-take-all/priority encoder of one search (∝ rows)."""
         return self.tech.get("peripheral_energy_pj") * self.rows / self.tech.get("ref_rows")
 
+    def _in_width(self, key: str, key_2x: str, default_2x: float | None = None) -> float:
+        """Parameter at this width: linear in cols through the 1x and 2x reference-width points."""
+        t = self.tech
+        v1 = t.get(key)
+        v2 = t.params[key_2x].value if key_2x in t.params else (v1 if default_2x is None else default_2x)
+        ref = t.get("ref_cols")
+        return max(v1 + (v2 - v1) * (self.cols - ref) / ref, 0.1 * v1)
+
     def interconnect_energy_pj(self) -> float:
-        return self.tech.get("interconnect_energy_pj")
+        return self._in_width("interconnect_energy_pj", "interconnect_energy_2x_pj")
+
+    def interconnect_latency_ns(self) -> float:
+        return self._in_width("interconnect_latency_ns", "interconnect_latency_2x_ns")
 
     def search_energy_pj(self) -> float:
         return self.matchline_energy_pj() + self.sense_energy_pj() + self.interconnect_energy_pj()
 
     def search_latency_ns(self) -> float:
         """Match-line evaluation (linear in width) + periphery + interconnect."""
-        t = self.tech
-        ref = t.get("ref_cols")
-        t1 = t.get("search_latency_ns")
-        t2 = t.params["search_latency_2x_ns"].value if "search_latency_2x_ns" in t.params else t1 * 2
-        ml = max(t1 + (t2 - t1) * (self.cols - ref) / ref, 0.1 * t1)
-        return ml + t.get("peripheral_latency_ns") + t.get("interconnect_latency_ns")
+        ml = self._in_width("search_latency_ns", "search_latency_2x_ns", 2 * self.tech.get("search_latency_ns"))
+        return ml + self.tech.get("peripheral_latency_ns") + self.interconnect_latency_ns()
 
     def write_row_energy_pj(self) -> float:
         return self.tech.get("write_energy_pj") * self.cols / self.tech.get("ref_cols")

@@ -26,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scales", choices=("float", "pow2", "int"), default=None,
                    help="quantizer/scaler arithmetic: float32, power-of-two shifts, or pow2 inputs + 16-bit integer outputs")
     p.add_argument("--clock-ghz", type=float, default=None, help="clock frequency in GHz")
+    from codesign.cam.scaling import supported_nodes
+
+    p.add_argument("--node-nm", type=int, default=None, choices=supported_nodes(),
+                   help="process node every technology is scaled to (Stillmaker & Baas 2017; default 45)")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N test inputs")
     p.add_argument("--batch-size", type=int, default=256, help="functional-simulation batch size")
     p.add_argument("--cost-only", action="store_true", help="analytic costs only, no functional run")
@@ -61,6 +65,8 @@ def _simulate(args: argparse.Namespace) -> int:
             setattr(hw.digital, attr, getattr(args, attr))
     if args.clock_ghz is not None:
         hw.clock_ghz = args.clock_ghz
+    if args.node_nm is not None:
+        hw.node_nm = args.node_nm
     sim = Simulator(args.model, hw=hw)
     console = Console(width=max(Console().width, 130))
     if args.cost_only:

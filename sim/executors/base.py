@@ -27,6 +27,8 @@ class LayerCost:
     accounting step from the technology tables). ``cycles`` is the layer's latency in clock
     cycles of the target; ``latency_ns`` = cycles / clock. ``area_mm2`` maps component -> mm².
     ``utilization`` is the fraction of mapped array cells that hold useful data (0..1).
+    ``memory_bytes`` maps a memory component (``lut_sram``, ``buffer``) -> the capacity (bytes) of
+    the memory serving this layer, which sets its per-access energy (``cam.memory``).
     """
 
     layer: str
@@ -39,6 +41,7 @@ class LayerCost:
     area_mm2: dict[str, float] = field(default_factory=dict)
     utilization: float = 1.0
     mapping: dict[str, Any] = field(default_factory=dict)
+    memory_bytes: dict[str, float] = field(default_factory=dict)
 
     @property
     def total_energy_pj(self) -> float:

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from codesign.sim.accounting import MAC_ACTIONS, SCALING_ACTIONS, Actions, digital_param
+from codesign.sim.accounting import BUFFER_ACTIONS, MAC_ACTIONS, SCALING_ACTIONS, digital_param
 from codesign.sim.executors import register
 from codesign.sim.executors.base import Executor, LayerCost
 from codesign.sim.fixed_point import quantize_activations, quantize_weights, scale_output
@@ -25,13 +25,6 @@ from codesign.sim.ops import im2col
 def mac_area_um2(hw, tech) -> float:
     """Area of one lane of the digital unit at ``hw.digital.precision`` (Horowitz 45 nm figures)."""
     return tech["digital"].get("int8_mac_area_um2" if hw.digital.precision == "int8" else "fp32_mac_area_um2")
-
-
-#: activation/weight traffic through the on-chip buffer (32-bit words)
-BUFFER_ACTIONS: Actions = {
-    ("buffer", "read"): digital_param("buffer_read_energy_pj_per_32b"),
-    ("buffer", "write"): digital_param("buffer_write_energy_pj_per_32b"),
-}
 
 
 class _Digital(Executor):
@@ -54,18 +47,19 @@ class _Digital(Executor):
         c = LayerCost(self.layer.name, self.layer.type, "digital")
         n_in = sum(int(np.prod(s)) for s in self.in_shapes)
         n_out = int(np.prod(self.out_shape))
+        weight_bytes = 4 * math.ceil(weights * value_bits / 32)
         for (comp, act), cnt in events.items():
             if cnt:
                 c.add_event(comp, act, cnt)
         if self.layer.type != "flatten":  # flatten is a view: no data movement
             c.add_event("buffer", "read", n_in + math.ceil(weights * value_bits / 32))
             c.add_event("buffer", "write", n_out)
+            c.memory_bytes["buffer"] = 4 * (n_in + n_out) + weight_bytes  # activations as 32-bit words
         lanes = max(1, int(self.hw.digital.macs_per_cycle))
         c.cycles = float(math.ceil(lane_ops / lanes))
         c.area_mm2 = {"digital_unit": lanes * mac_area_um2(self.hw, self.tech) * 1e-6}
         if weights:
-            s = self.tech["lut"]
-            c.area_mm2["weight_sram"] = weights * value_bits * s.get("cell_area_um2") / s.get("array_efficiency") * 1e-6
+            c.area_mm2["weight_sram"] = self.tech.sram("buffer").area_mm2(weight_bytes)
         c.mapping = {"lanes": lanes, "precision": self.hw.digital.precision}
         return c
 

@@ -10,12 +10,12 @@ import numpy as np
 
 from codesign.cam.adc import adc_area_um2, adc_energy_pj
 from codesign.cam.cam_array.array import CamArray
-from codesign.sim.accounting import MAC_ACTIONS, SCALING_ACTIONS, digital_param
+from codesign.sim.accounting import BUFFER_ACTIONS, LUT_ACTIONS, MAC_ACTIONS, SCALING_ACTIONS, digital_param
 from codesign.sim.executors.pecan_kernels import PecanTables
 from codesign.sim.executors.pecan_kernels import lut_accumulate, pecan_dot_search, pecan_l1_search
 from codesign.sim.executors import register
 from codesign.sim.executors.base import Executor, LayerCost
-from codesign.sim.executors.digital import BUFFER_ACTIONS, mac_area_um2
+from codesign.sim.executors.digital import mac_area_um2
 from codesign.sim.fixed_point import input_scale, scale_output
 from codesign.sim.layer_schema import _pair, pecan_act_range
 from codesign.sim.cam_mapping import map_pecan, positions_of
@@ -36,7 +36,7 @@ class _PecanBase(Executor):
     actions = {
         **SCALING_ACTIONS,
         ("register", "access"): digital_param("register_energy_pj"),
-        ("lut_sram", "read"): lambda hw, t: t["lut"].get("read_energy_pj"),
+        **LUT_ACTIONS,
         ("accumulator", "add"): digital_param("int32_add_energy_pj"),
         **BUFFER_ACTIONS,
     }
@@ -113,8 +113,11 @@ class _PecanBase(Executor):
 
         Each input element is read from the buffer (32-bit word) and quantized once; its code goes to a
         line buffer of registers that serves the P im2col windows (one register access per code used).
+        The LUT and the buffer are charged by their capacity (``memory_bytes``).
         """
         n_in = int(np.prod(self.in_shapes[0]))
+        c.memory_bytes["lut_sram"] = self._lut_bytes()
+        c.memory_bytes["buffer"] = 4 * (sum(math.prod(s) for s in self.in_shapes) + math.prod(self.out_shape))
         c.add_event("buffer", "read", n_in)
         c.add_event("quantizer", "scale", n_in)
         c.add_event("quantizer", "clip", n_in)
@@ -125,9 +128,14 @@ class _PecanBase(Executor):
         c.add_event("scaler", "add", P * out)
         c.add_event("buffer", "write", P * out)
 
-    def _lut_area_mm2(self, lut_bits_total: int) -> float:
-        s = self.tech["lut"]
-        return lut_bits_total * s.get("cell_area_um2") / s.get("array_efficiency") * 1e-6
+    def _lut_bytes(self) -> float:
+        """Capacity of the layer's LUT SRAM: D x K entries of out x lut_bits bits."""
+        a = self.layer.attrs
+        return int(a["num_subspaces"]) * int(a["num_prototypes"]) * int(self.out_shape[0]) * int(a["lut_bits"]) / 8
+
+    def _lut_cycles(self) -> int:
+        """Clock cycles of one LUT SRAM access (access time of this LUT's capacity)."""
+        return math.ceil(self.tech.sram("lut").access_latency_ns(self._lut_bytes()) * float(self.hw.clock_ghz))
 
 
 @register("pecan_linear", "cam")
@@ -202,14 +210,13 @@ class PecanCam(_PecanBase):
         if joined and m.col_tiles > 1:  # the joined match line evaluates the full width
             arr = CamArray(self.tech["cam"], m.rows, m.cols * m.col_tiles, arr.mode)
         s_search = m.search_rounds * (math.ceil(arr.search_latency_ns() * clk) + read_cyc) + merge_cyc
-        s_lut = math.ceil(D * m.lut_words_per_entry / max(1, int(hw.cam.lut_banks))) * math.ceil(
-            self.tech["lut"].get("access_latency_ns") * clk)
+        s_lut = math.ceil(D * m.lut_words_per_entry / max(1, int(hw.cam.lut_banks))) * self._lut_cycles()
         s_acc = math.ceil(max(D - 1, 0) * out / adders) + math.ceil(out / adders)
         stages = [s_search, s_lut, s_acc]
         c.cycles = float(P * max(stages) + sum(stages) - max(stages))  # pipelined over positions
         c.area_mm2 = {
             "cam_array": m.arrays * self.tech.cam_array().area_mm2(),
-            "lut_sram": self._lut_area_mm2(m.lut_bits_total),
+            "lut_sram": self.tech.sram("lut").area_mm2(self._lut_bytes()),
             "accumulator": adders * self.tech["digital"].get("int32_adder_area_um2") * 1e-6,
         }
         if m.readouts_per_search:
@@ -257,16 +264,15 @@ class PecanDigital(_PecanBase):
         c.add_event("alu", "compare", P * D * (K - 1))
         self._common_events(c, P, D, d, out, words)
         s_sim = math.ceil((sim_ops + P * D * (K - 1)) / P / lanes)
-        s_lut = math.ceil(D * words / max(1, int(hw.cam.lut_banks))) * math.ceil(
-            self.tech["lut"].get("access_latency_ns") * float(hw.clock_ghz))
+        s_lut = math.ceil(D * words / max(1, int(hw.cam.lut_banks))) * self._lut_cycles()
         s_acc = math.ceil(max(D - 1, 0) * out / lanes) + math.ceil(out / lanes)
         stages = [s_sim, s_lut, s_acc]
         c.cycles = float(P * max(stages) + sum(stages) - max(stages))
-        lut = self.tech["lut"]
+        sram = self.tech.sram("lut")
         proto_bits = D * K * d * int(a["act_bits"])
         c.area_mm2 = {
-            "lut_sram": self._lut_area_mm2(D * K * out * int(a["lut_bits"])),
-            "weight_sram": proto_bits * lut.get("cell_area_um2") / lut.get("array_efficiency") * 1e-6,
+            "lut_sram": sram.area_mm2(self._lut_bytes()),
+            "weight_sram": sram.area_mm2(proto_bits / 8),
             "digital_unit": lanes * mac_area_um2(hw, self.tech) * 1e-6,
         }
         c.utilization = 1.0
