@@ -11,7 +11,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Build the VGG-8 of compute-in-memory papers (random 8-bit weights), map its "
                        "conv/linear layers onto 128x128 RRAM crossbars (2 bits/cell, 1-bit input cycles, 5-bit ADC "
                        "shared by 8 columns) and print chip area, energy and latency per image, TOPS, TOPS/W and "
-                       "the ADC's share of area and energy. See docs/validation_vgg8.md.")
+                       "the ADC's share of area and energy. See docs/validation.md (VGG-8 section).")
     p.add_argument("--adc-bits", type=int, default=5, help="ADC resolution in bits (default 5)")
     p.add_argument("--cols-per-adc", type=int, default=8, help="columns sharing one ADC (default 8)")
     p.add_argument("--subtract-in-analog", action="store_true",

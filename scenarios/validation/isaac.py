@@ -41,7 +41,10 @@ def rebuild(crossbar_tech: str = "reram_1t1r", sram_tech: str = "sram_lut") -> d
     pj = action_energy_pj(tech, p)
     vector_ns = pc.latency_ns
     # the cross-tile merge (xbar_accum) is ISAAC's tile-level shift-and-add, taken as an input below
-    xbar_pj = {c: n * pj[(c, a)] for (c, a), n in pc.events.items() if c != "xbar_accum"}
+    xbar_pj: dict[str, float] = {}
+    for (c, a), n in pc.events.items():
+        if c != "xbar_accum":  # a component may have several actions (cell reads, analog subtraction)
+            xbar_pj[c] = xbar_pj.get(c, 0.0) + n * pj[(c, a)]
     xbar_mw = {c: e / vector_ns for c, e in xbar_pj.items()}  # pJ/ns = mW
     cycle_ns = vector_ns / p.cycles(True)
     # registers per 100 ns cycle (ours): the input register feeds 1 bit to every row of the 8 crossbars and
