@@ -43,7 +43,6 @@ def _simulate(args: argparse.Namespace) -> int:
     from codesign.scenarios.outputs import prepare_output, write_manifest
     from codesign.sim.hardware import HardwareConfig
 
-    prepare_output(args.out)
     hw = HardwareConfig()
     if args.tech:
         hw.cam.technology = args.tech
@@ -56,6 +55,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.clock_ghz is not None:
         hw.clock_ghz = args.clock_ghz
     sim = Simulator(args.model, hw=hw)
+    prepare_output(args.out)  # after the inputs are read, before the work
     console = Console(width=max(Console().width, 130))
     golden = None
     if args.cost_only:
