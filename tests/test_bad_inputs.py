@@ -188,3 +188,24 @@ def test_cli_subprocess_one_line_no_traceback(tmp_path):
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert res.stderr.strip().count("\n") == 0 and "[hardware.cam.rows]" in res.stderr
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["crossbar", "x.h5", "-o", "{file}"], "-o/--out"),
+    (["complete", "opm", "-o", "{file}"], "-o/--outdir"),
+    (["complete", "images", "-o", "{file}/sub"], "-o/--outdir"),
+    (["bench", "-o", "{dir}"], "-o/--out"),
+    (["debut", "hw", "--out", "{file}"], "--out"),
+    (["robust", "train-eval", "-o", "{file}"], "-o/--out"),
+    (["compress", "tensor-view", "-o", "{file}"], "-o/--out"),
+    (["train", "pecan_d", "-o", "{dir}"], "-o/--output"),
+    (["train", "all", "-o", "{file}"], "-o/--output"),
+])
+def test_every_writing_command_checks_its_output_first(tmp_path, capsys, argv, option):
+    afile = tmp_path / "afile"
+    afile.write_text("keep")
+    adir = tmp_path / "adir"
+    adir.mkdir()
+    argv = [a.format(file=afile, dir=adir) for a in argv]
+    _fails(capsys, argv, option)
+    assert afile.read_text() == "keep" and not any(adir.iterdir())
