@@ -59,7 +59,8 @@ class Scenario:
 
     def fingerprint(self) -> str:
         """Hash of everything that changes results (not the output folder)."""
-        blob = json.dumps({"model": self.model, "hw": self.hardware_overrides, "sweep": self.sweep},
+        sweep = {k: v for k, v in (self.sweep or {}).items() if k != "max_points"} if self.sweep else None
+        blob = json.dumps({"model": self.model, "hw": self.hardware_overrides, "sweep": sweep},
                           sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
