@@ -53,6 +53,32 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+#: largest magnitude a parameter may have (pJ, ns, um2, ...): beyond it totals overflow or are a typo
+MAX_VALUE = 1e9
+#: parameters that are counts: integers within (low, high)
+INTEGER_RANGES: dict[str, tuple[int, int]] = {"bits_per_cell": (1, 16), "ref_rows": (1, 1 << 16),
+                                              "ref_cols": (1, 1 << 16), "word_bits": (1, 4096)}
+#: fractions: (low, high, low inclusive, high inclusive)
+FRACTION_RANGES: dict[str, tuple[float, float, bool, bool]] = {"array_periphery_area_frac": (0.0, 1.0, True, False),
+                                                               "array_efficiency": (0.0, 1.0, False, True)}
+
+
+def _check_value(key: str, val: float, where: str) -> None:
+    """Range rules: every value in [0, MAX_VALUE]; counts integers in range; fractions in range."""
+    if key in INTEGER_RANGES:
+        lo, hi = INTEGER_RANGES[key]
+        if float(val) != int(val) or not lo <= val <= hi:
+            raise TechnologyError(f"{where}/value: {val!r}; expected an integer in [{lo}, {hi}]")
+    elif key in FRACTION_RANGES:
+        lo, hi, lo_in, hi_in = FRACTION_RANGES[key]
+        if not ((lo <= val if lo_in else lo < val) and (val <= hi if hi_in else val < hi)):
+            raise TechnologyError(f"{where}/value: {val!r}; expected a fraction in "
+                                  f"{'[' if lo_in else '('}{lo}, {hi}{']' if hi_in else ')'}")
+    elif not 0 <= val <= MAX_VALUE:
+        raise TechnologyError(f"{where}/value: {val!r}; expected a number in [0, {MAX_VALUE:g}] "
+                              "(energies, latencies and areas cannot be negative)")
+
+
 class TechnologyError(CodesignError, ValueError):
     """A technology file is missing, malformed, or a parameter lacks value/unit/source."""
 
@@ -173,7 +199,9 @@ def load_technology(name_or_path: str | os.PathLike, _chain: tuple[Path, ...] = 
     """
     p = technology_file(name_or_path)
     try:
-        raw = json.loads(p.read_text())
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise TechnologyError(f"{p}: not a UTF-8 JSON file ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise TechnologyError(f"{p}: cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
@@ -213,6 +241,7 @@ def load_technology(name_or_path: str | os.PathLike, _chain: tuple[Path, ...] = 
         val = entry["value"]
         if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
             raise TechnologyError(f"{where}/value: {val!r}; expected a finite number")
+        _check_value(key, val, where)
         if not isinstance(entry["source"], str) or len(entry["source"].strip()) < 5:
             raise TechnologyError(f"{where}/source: {entry['source']!r}; expected a citation (paper, year, table/figure)")
         if not isinstance(entry["unit"], str):

@@ -18,6 +18,7 @@ from .equipment import drift_figures, equipment, opm_figures
 from .errors import OpticsFileNotFound, OpticsInputError
 from .line import Line
 from .receiver import FORMATS, Receiver
+from .schema import check_scenario
 from .spectrum import ChannelPlan
 from .topology import load_gnpy_line
 
@@ -140,15 +141,20 @@ def load_scenario(path_or_dict, source: str | None = None) -> Scenario:
         p = Path(path_or_dict)
         if not p.exists():
             raise OpticsFileNotFound(f"{p}: scenario file not found")
-        text = p.read_text()
         try:
+            text = p.read_text(encoding="utf-8")
             raw = tomllib.loads(text)
+        except UnicodeDecodeError as exc:
+            raise OpticsInputError(p, "<file>", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except IsADirectoryError:
+            raise OpticsInputError(p, "<file>", "is a folder; expected a scenario TOML file") from None
         except tomllib.TOMLDecodeError as exc:
             raise OpticsInputError(p, "<toml>", f"not valid TOML ({exc})") from None
         src, base = str(p), p.parent
     for sec in ("line", "time"):
         if sec not in raw:
             raise OpticsInputError(src, sec, "missing section")
+    check_scenario(raw, src, 10.0, drift_figures()["step_s"])
     line = _build_line(raw["line"], src, base)
     tm = raw["time"]
     time = {"duration_s": _get(tm, "duration_s", src, "time", required=True, lo=1),

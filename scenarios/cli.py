@@ -47,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        outputs = _prepare_outputs(args)
         result = args.func(args)
+        if not result:
+            _write_manifests(args, outputs)
     except KeyboardInterrupt:
         print("codesign: interrupted", file=sys.stderr)
         return 130
@@ -55,6 +58,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"codesign: error: {exc}", file=sys.stderr)
         return 2
     return int(result or 0)
+
+
+def _prepare_outputs(args: argparse.Namespace) -> list[Path]:
+    """Check the outputs a command declared (``set_defaults(outputs=[(attr, "dir"|"file", option)])``)
+    before it runs: writable, not a file where a folder belongs; stale ``*.tmp`` files removed.
+    Returns the output folders (which get a manifest after a successful run)."""
+    from codesign.scenarios.outputs import prepare_output, prepare_output_file
+
+    folders = []
+    for attr, kind, option in getattr(args, "outputs", ()):
+        value = getattr(args, attr, None)
+        if value is None:
+            continue
+        if kind == "dir":
+            folders.append(prepare_output(value, option))
+        else:
+            prepare_output_file(value, option)
+    return folders
+
+
+def _write_manifests(args: argparse.Namespace, folders: list[Path]) -> None:
+    from codesign.scenarios.outputs import write_manifest
+
+    inputs = [getattr(args, a) for a in getattr(args, "inputs", ()) if getattr(args, a, None) is not None]
+    name = str(args.command)
+    for folder in folders:
+        write_manifest(folder, name, {k: v for k, v in vars(args).items() if k not in ("outputs", "inputs")},
+                       [Path(p) for p in inputs if isinstance(p, (str, Path))])
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,7 @@ import copy
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -24,19 +25,12 @@ from typing import Any
 
 from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarError, CrossbarParams
 from codesign.cam.technology import TechnologyError, is_tech_path, load_technology
+from codesign.scenarios.schema import ModelSection, validate_sections
 from codesign.scenarios.shipped import ScenarioError, resolve_scenario
 from codesign.sim.hardware import HardwareConfig, HardwareError
 
 
-_SECTIONS = {"scenario", "model", "hardware", "sweep", "objectives", "constraints", "output", "optics"}
-KINDS = ("digits", "opm_tap")
-_MODEL_KEYS = {"dataset": str, "variants": list, "variant": str, "seed": int, "epochs": int,
-               "num_prototypes": int, "subvector_dim": int, "act_bits": int, "lut_bits": int,
-               "golden_size": int, "network": str}
-_SWEEP_KEYS = {"evaluator": str, "mode": str, "samples": int, "seed": int, "axes": dict, "fixed": dict,
-               "chunk_size": int, "accuracy": bool}
-METRICS = ("energy_pj", "latency_ns", "area_mm2", "accuracy", "edp_pj_ns", "detection_rate", "span_accuracy",
-           "false_alarm_rate", "params", "macs", "utilization", "cycles", "throughput_inf_s")
+_MODEL_KEYS = sorted(ModelSection.model_fields)
 #: (hardware table, field) naming a technology -> the kind of technology file it needs
 _TECH_FIELDS = {("cam", "technology"): "cam", ("cam", "lut_technology"): "sram",
                 ("crossbar", "technology"): "crossbar", ("digital", "technology"): "digital"}
@@ -65,7 +59,8 @@ class Scenario:
 
     def fingerprint(self) -> str:
         """Hash of everything that changes results (not the output folder)."""
-        blob = json.dumps({"model": self.model, "hw": self.hardware_overrides, "sweep": self.sweep},
+        sweep = {k: v for k, v in (self.sweep or {}).items() if k != "max_points"} if self.sweep else None
+        blob = json.dumps({"model": self.model, "hw": self.hardware_overrides, "sweep": sweep},
                           sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -74,81 +69,46 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     """Read and validate a scenario file: a path, or a shipped scenario's name (default: ``default``)."""
     path = resolve_scenario(path)
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
     return parse_scenario(raw, path)
 
 
 def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
-    def err(fld: str, msg: str) -> ScenarioError:
-        return ScenarioError(f"{path}: [{fld}]: {msg}")
-
-    unknown = set(raw) - _SECTIONS
-    if unknown:
-        raise err(sorted(unknown)[0], f"unknown section; expected some of {sorted(_SECTIONS)}")
+    """Validate ``raw`` (:mod:`codesign.scenarios.schema`, hardware against its dataclasses) into a Scenario."""
+    try:
+        validate_sections(raw, str(path))
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
     raw = _resolve_technologies(raw, path)
-    head = raw.get("scenario", {})
-    if "name" not in head:
-        raise err("scenario", "missing field 'name'")
+    head = raw["scenario"]
     kind = head.get("kind", "digits")
-    if kind not in KINDS:
-        raise err("scenario.kind", f"{kind!r}; expected one of {list(KINDS)}")
     optics = None
     if kind == "opm_tap":
         from codesign.scenarios.opmtap.config import parse_optics
 
         optics = parse_optics(raw.get("optics", {}), path)
-    elif "optics" in raw:
-        raise err("optics", "only scenarios of kind 'opm_tap' have an [optics] section")
     model = dict(raw.get("model", {}))
-    for key, value in model.items():
-        if key not in _MODEL_KEYS:
-            raise err(f"model.{key}", f"unknown field; expected some of {sorted(_MODEL_KEYS)}")
-        if not isinstance(value, _MODEL_KEYS[key]) or isinstance(value, bool):
-            raise err(f"model.{key}", f"{value!r} should be of type {_MODEL_KEYS[key].__name__}")
-        if isinstance(value, int) and value < 0:
-            raise err(f"model.{key}", f"{value} must be >= 0")
     hw_over = raw.get("hardware", {})
     hardware = apply_hardware_overrides(HardwareConfig(), hw_over, path)
 
     sweep = raw.get("sweep")
     if sweep is not None:
-        for key, value in sweep.items():
-            if key not in _SWEEP_KEYS:
-                raise err(f"sweep.{key}", f"unknown field; expected some of {sorted(_SWEEP_KEYS)}")
-            if not isinstance(value, _SWEEP_KEYS[key]):
-                raise err(f"sweep.{key}", f"{value!r} should be of type {_SWEEP_KEYS[key].__name__}")
-        if "evaluator" not in sweep:
-            raise err("sweep", "missing field 'evaluator'")
-        if sweep.get("mode", "grid") not in ("grid", "random"):
-            raise err("sweep.mode", f"{sweep['mode']!r}; expected 'grid' or 'random'")
-        if sweep.get("mode") == "random" and sweep.get("samples", 0) < 1:
-            raise err("sweep.samples", "random sampling needs samples >= 1")
-        axes = sweep.get("axes", {})
-        if not axes:
-            raise err("sweep.axes", "no axes; expected e.g. \"hardware.cam.rows\" = [32, 64, 128]")
-        for name, values in axes.items():
-            if not isinstance(values, list) or not values:
-                raise err(f"sweep.axes.{name}", "expected a non-empty list of values")
+        for name, values in sweep["axes"].items():
             _check_knob(name, values, path)
         for name, value in sweep.get("fixed", {}).items():
             _check_knob(name, [value], path, section="sweep.fixed")
 
     obj = raw.get("objectives", {})
     minimize, maximize = list(obj.get("minimize", [])), list(obj.get("maximize", []))
-    for m in [*minimize, *maximize]:
-        if m not in METRICS:
-            raise err("objectives", f"unknown metric {m!r}; expected some of {list(METRICS)}")
     if sweep is not None and len(minimize) + len(maximize) < 2:
-        raise err("objectives", "a sweep needs at least two objectives (minimize/maximize lists)")
-    constraints = {}
-    for m, bound in raw.get("constraints", {}).items():
-        if m not in METRICS:
-            raise err(f"constraints.{m}", f"unknown metric; expected some of {list(METRICS)}")
-        if not isinstance(bound, dict) or not set(bound) <= {"min", "max"} or not bound:
-            raise err(f"constraints.{m}", "expected a table like { max = 1.0 } or { min = 0.9 }")
-        constraints[m] = {k: float(v) for k, v in bound.items()}
+        raise ScenarioError(f"{path}: [objectives]: a sweep needs at least two objectives (minimize/maximize lists)")
+    constraints = {m: {k: float(v) for k, v in bound.items()} for m, bound in raw.get("constraints", {}).items()}
     out = raw.get("output", {})
     folder = Path(out.get("folder", f"runs/{head['name']}"))
     return Scenario(path=path, name=str(head["name"]), description=str(head.get("description", "")),
@@ -205,7 +165,7 @@ def _check_knob(name: str, values: list[Any], path: Path, section: str = "sweep.
             apply_hardware_overrides(HardwareConfig(), _nest(rest, v), path, prefix=f"{section}.{name}", knob=True)
     elif head == "model":
         if rest not in _MODEL_KEYS:
-            raise ScenarioError(f"{path}: [{section}.{name}]: unknown model knob; expected model.<one of {sorted(_MODEL_KEYS)}>")
+            raise ScenarioError(f"{path}: [{section}.{name}]: unknown model knob; expected model.<one of {_MODEL_KEYS}>")
     elif head not in ("optics",):
         raise ScenarioError(f"{path}: [{section}.{name}]: knob must start with 'hardware.', 'model.' or 'optics.'")
 
@@ -255,13 +215,34 @@ def _apply(obj: Any, over: dict[str, Any], path: Path | str, prefix: str, knob: 
                 value, ok = float(value), True
             if not ok:
                 raise ScenarioError(f"{path}: [{where}]: {value!r} should be of type {kind.__name__}")
-            if kind in (int, float) and value < 0:
-                raise ScenarioError(f"{path}: [{where}]: {value} must be >= 0")
+            if kind in (int, float):
+                _check_range(key, value, kind, f"{path}: [{where}]", lower=not isinstance(obj, CrossbarParams))
             changes[key] = value
     try:
         return dataclasses.replace(obj, **changes)
     except (CrossbarError, HardwareError) as exc:
         raise ScenarioError(f"{path}: [{prefix}]: {exc}") from None
+
+
+#: largest hardware count (rows, columns, arrays, lanes) and clock a scenario may set
+MAX_HW_COUNT = 1 << 16
+MAX_CLOCK_GHZ = 100.0
+
+
+def _check_range(key: str, value: int | float, kind: type, where: str, lower: bool = True) -> None:
+    """Hardware numbers: finite; seeds and fractions >= 0, counts and the clock > 0; counts <= MAX_HW_COUNT.
+
+    ``lower=False``: the lower bounds are left to the dataclass (CrossbarParams checks its own)."""
+    if not math.isfinite(value):
+        raise ScenarioError(f"{where}: {value} must be a finite number")
+    nonneg = key == "seed" or (kind is float and key != "clock_ghz")
+    if lower and (value < 0 if nonneg else value <= 0):
+        raise ScenarioError(f"{where}: {value} must be {'>= 0' if nonneg else '> 0'}")
+    if key == "seed":
+        return
+    limit = MAX_HW_COUNT if kind is int else MAX_CLOCK_GHZ if key == "clock_ghz" else None
+    if limit is not None and value > limit:
+        raise ScenarioError(f"{where}: {value} exceeds the largest supported value {limit}")
 
 
 def knob_overrides(point: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,41 @@ def evaluator_ref(name: str) -> str:
     return EVALUATORS[name]
 
 
-def scenario_points(scn: Scenario, samples: int | None = None) -> list[dict[str, Any]]:
+#: most points a sweep may have unless [sweep] max_points or --max-points says more
+MAX_POINTS = 100_000
+
+
+def point_count(scn: Scenario, samples: int | None = None) -> int:
+    """Number of points the scenario's sweep evaluates (computed without generating them)."""
+    sw = scn.sweep or {}
+    if sw.get("mode", "grid") == "random":
+        return int(samples or sw["samples"])
+    return math.prod(len(v) for v in sw["axes"].values())
+
+
+def check_point_count(scn: Scenario, samples: int | None = None, max_points: int | None = None) -> int:
+    """The sweep's point count; above ``max_points`` (default [sweep] max_points, else :data:`MAX_POINTS`)
+    an error naming the count and the option that raises the limit."""
+    sw = scn.sweep or {}
+    grid = sw.get("mode", "grid") == "grid"
+    if samples is not None and grid:
+        raise ScenarioError(f"{scn.path}: --samples {samples}: the sweep is a grid; --samples applies to "
+                            "[sweep] mode = \"random\"")
+    limit = max_points or int(sw.get("max_points") or MAX_POINTS)
+    n = point_count(scn, samples)
+    if n > limit:
+        what = "[sweep.axes]" if grid else "--samples" if samples else "[sweep.samples]"
+        raise ScenarioError(f"{scn.path}: {what}: {n:,} points exceed the limit of {limit:,}; "
+                            "raise it with [sweep] max_points = N or --max-points N")
+    return n
+
+
+def scenario_points(scn: Scenario, samples: int | None = None,
+                    max_points: int | None = None) -> list[dict[str, Any]]:
+    """The sweep's points (their count checked by :func:`check_point_count`)."""
     sw = scn.sweep or {}
     axes = sw["axes"]
+    check_point_count(scn, samples, max_points)
     if sw.get("mode", "grid") == "random":
         return random_points(axes, samples or int(sw["samples"]), int(sw.get("seed", 0)))
     return grid_points(axes)
@@ -40,11 +73,11 @@ def scenario_points(scn: Scenario, samples: int | None = None) -> list[dict[str,
 def run_scenario_sweep(scn: Scenario, *, out: Path | None = None, resume: bool = False,
                        workers: int | None = None, dask_workers: int | None = None,
                        scheduler: str | None = None, samples: int | None = None,
-                       progress: bool = True) -> dict[str, Any]:
+                       progress: bool = True, max_points: int | None = None) -> dict[str, Any]:
     sw = scn.sweep or {}
     folder = Path(out or scn.output)
     ref = evaluator_ref(sw["evaluator"])
-    points = scenario_points(scn, samples)
+    points = scenario_points(scn, samples, max_points)
     settings = {"model": scn.model, "hardware": scn.hardware_overrides, "fixed": sw.get("fixed", {}),
                 "accuracy": bool(sw.get("accuracy", False))}
     salt = json.dumps([ref, settings["model"], settings["hardware"], settings["fixed"], settings["accuracy"]],

@@ -3,13 +3,15 @@
 Readable with plain h5py. Layout (format_version 1.x)::
 
     /                      attrs: format_version, model_name, producer, input_shape (int[]),
-                                  num_classes, im2col_order, metadata_json
+                                  num_classes, im2col_order, metadata_json, checksums (1.1+)
     /layers/<name>/        attrs: type, inputs (str[]; "input" = the model input), index,
                                   plus the type's attributes; datasets: the type's arrays
     /golden/{inputs,logits,predictions,labels}    PyTorch's outputs for a batch (self-check)
     /testset/{inputs,labels}                       optional evaluation set
 
 Layers are stored in topological order (``index`` attribute); the last layer is the output.
+``checksums`` is a JSON object HDF5 path -> SHA-256 of every dataset (dtype, shape and bytes), verified
+on read: a changed, deleted or added array is an error (format 1.0 files have none and load unverified).
 The schema of every layer type lives in :mod:`codesign.sim.layer_schema`. Writes are
 atomic (temp file + rename); reads validate everything and raise :class:`FormatError`
 naming the file, the HDF5 path and what was expected.
@@ -17,6 +19,7 @@ naming the file, the HDF5 path and what was expected.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -29,7 +32,9 @@ import numpy as np
 from codesign.atomic import json_default, replacing
 from codesign.sim.layer_schema import LAYER_SCHEMAS, FormatError, check_array, infer_output_shape
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
+#: oldest minor version that carries the ``checksums`` attribute (1.0 files load without verification)
+CHECKSUM_SINCE = (1, 1)
 #: im2col column order used by every conv-like layer: input channel slowest, then kernel
 #: row, then kernel column (PyTorch ``weight.view(co, -1)`` / ``F.unfold`` order).
 IM2COL_ORDER = "ci_kh_kw"
@@ -165,6 +170,24 @@ def _attr_value(value: Any) -> Any:
     return value
 
 
+def array_sha256(arr: np.ndarray) -> str:
+    """SHA-256 of an array's dtype, shape and bytes (C order)."""
+    arr = np.ascontiguousarray(arr)
+    h = hashlib.sha256(f"{arr.dtype.str}{arr.shape}".encode())
+    h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def _datasets(f: h5py.File) -> dict[str, h5py.Dataset]:
+    """HDF5 path -> dataset of every dataset under /layers, /golden and /testset."""
+    out: dict[str, h5py.Dataset] = {}
+    for top in ("layers", "golden", "testset"):
+        if top in f:
+            f[top].visititems(lambda name, obj, top=top: out.__setitem__(f"/{top}/{name}", obj)
+                              if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
 def write_model(path: str | os.PathLike, spec: ModelSpec) -> Path:
     """Validate ``spec`` and write it atomically to ``path`` (HDF5). Returns the path."""
     path = Path(path)
@@ -197,6 +220,7 @@ def write_model(path: str | os.PathLike, spec: ModelSpec) -> Path:
             g = f.create_group("testset")
             g.create_dataset("inputs", data=spec.test_inputs, compression="gzip")
             g.create_dataset("labels", data=spec.test_labels)
+        f.attrs["checksums"] = json.dumps({k: array_sha256(ds[()]) for k, ds in sorted(_datasets(f).items())})
     return path
 
 
@@ -227,17 +251,40 @@ def read_model(path: str | os.PathLike) -> ModelSpec:
     src = str(path)
     if not path.exists():
         raise FormatError(f"{src}: no such file; expected an HDF5 model written by 'codesign' export")
+    if path.is_dir():
+        raise FormatError(f"{src}: is a folder; expected an HDF5 model file")
     try:
         f = h5py.File(path, "r")
-    except OSError as exc:
+    except (OSError, ValueError, RuntimeError) as exc:
         raise FormatError(f"{src}: not a readable HDF5 file (truncated or corrupt?): {exc}") from None
     try:
         with f:
             return _read_open(f, src)
     except FormatError:
         raise
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise FormatError(f"{src}: unreadable content (truncated or corrupt?): {exc}") from None
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError) as exc:
+        raise FormatError(f"{src}: unreadable content (truncated or corrupt?): {type(exc).__name__}: {exc}") from None
+
+
+def _verify_checksums(f: h5py.File, src: str, version: str) -> None:
+    """Every dataset must match its recorded SHA-256; none may be missing or added (format 1.1+)."""
+    try:
+        minor = tuple(int(v) for v in version.split(".")[:2])
+    except ValueError:
+        raise FormatError(f"{src}: /: format_version {version!r}; expected 'MAJOR.MINOR'") from None
+    if minor < CHECKSUM_SINCE:
+        return
+    sums = json.loads(str(_read_attr(f, "checksums", f"{src}: /", "a JSON object of dataset SHA-256 sums")))
+    if not isinstance(sums, dict):
+        raise FormatError(f"{src}: /: attribute 'checksums' is not a JSON object")
+    found = _datasets(f)
+    for key in sorted(set(sums) | set(found)):
+        if key not in found:
+            raise FormatError(f"{src}: {key}: missing dataset (listed in the file's checksums)")
+        if key not in sums:
+            raise FormatError(f"{src}: {key}: dataset not covered by the file's checksums (added after export?)")
+        if array_sha256(found[key][()]) != sums[key]:
+            raise FormatError(f"{src}: {key}: checksum mismatch; the array changed after export (corrupt file)")
 
 
 def _read_open(f: h5py.File, src: str) -> ModelSpec:
@@ -296,4 +343,5 @@ def _read_open(f: h5py.File, src: str) -> ModelSpec:
     if "golden" in f and spec.golden_inputs is None:
         raise FormatError(f"{src}: /golden/inputs: missing; expected the golden input batch")
     validate_model(spec, src)
+    _verify_checksums(f, src, version)  # after the schema, whose errors say more about what is wrong
     return spec

@@ -124,7 +124,7 @@ def test_random_sampling_is_seeded(tmp_path):
         ("[scenario]\nname='x'\n[bogus]\n", "[bogus]: unknown section"),
         ("[model]\nvariant='pecan_d'\n", "[scenario]: missing field 'name'"),
         ("[scenario]\nname='x'\n[model]\nnum_prototypes='many'\n", "[model.num_prototypes]: 'many' should be of type int"),
-        ("[scenario]\nname='x'\n[hardware.cam]\nrows=-4\n", "[hardware.cam.rows]: -4 must be >= 0"),
+        ("[scenario]\nname='x'\n[hardware.cam]\nrows=-4\n", "[hardware.cam.rows]: -4 must be > 0"),
         ("[scenario]\nname='x'\n[hardware.cam]\nrowz=4\n", "[hardware.cam.rowz]: unknown field"),
         ("[scenario]\nname='x'\n[hardware.crossbar]\nrows=0\n", "[hardware.crossbar]: crossbar parameter rows=0"),
         ("[scenario]\nname='x'\n[sweep]\nevaluator='xbar_network'\n[sweep.axes]\n'hardware.crossbar.adc_bits'=[8, 1]\n",

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="smoke run (small sizes, under a minute)")
     p.add_argument("-o", "--out", type=Path, default=None,
                    help="JSON result file (default: runs/bench/bench-<time>.json)")
-    p.set_defaults(func=_run)
+    p.set_defaults(func=_run, outputs=[("out", "file", "-o/--out")])
 
 
 def _run(args: argparse.Namespace) -> int:

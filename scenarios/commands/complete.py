@@ -17,7 +17,7 @@ def register(subparsers):
     i.add_argument("--seed", type=int, default=0, help="seed of the missing-pixel masks and pseudo-observations")
     i.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     i.add_argument("--no-progress", action="store_true", help="disable the progress bar")
-    i.set_defaults(func=_images)
+    i.set_defaults(func=_images, outputs=[("outdir", "dir", "-o/--outdir")])
     o = sub.add_parser("opm", help="OPM telemetry with random and burst gaps: completion error and tap detection")
     o.add_argument("-o", "--outdir", type=Path, default=Path("runs/complete/opm"),
                    help="output folder (default runs/complete/opm)")
@@ -26,7 +26,7 @@ def register(subparsers):
                    help="optics scenario TOML (line, OPM, events) or shipped name (default: optics_default)")
     o.add_argument("--seed", type=int, default=0, help="seed of the simulation and of the gaps")
     o.add_argument("--no-progress", action="store_true", help="disable the progress bar")
-    o.set_defaults(func=_opm)
+    o.set_defaults(func=_opm, outputs=[("outdir", "dir", "-o/--outdir")], inputs=["scenario"])
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])
 
 

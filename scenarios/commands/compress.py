@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     tv = s.add_parser("tensor-view", help="accuracy/params/MACs: dense, DP, PD, PDP ranks, ShiftResNet, pruned")
     _common(tv)
     tv.set_defaults(func=_tensor_view)
+    p.set_defaults(outputs=[("out", "dir", "-o/--out")])
     ez = s.add_parser("ezcrop", help="EZCrop vs rank/L1/random at equal pruning ratios (+ score timing)")
     _common(ez)
     ez.add_argument("--ratios", default="0.5", help="comma list of per-layer channel pruning ratios (default 0.5)")

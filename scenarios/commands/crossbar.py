@@ -48,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N test inputs")
     p.add_argument("--cost-only", action="store_true", help="analytic costs only, no functional run")
     p.add_argument("-o", "--out", type=Path, default=None, help="output folder for report.json / crossbar_accuracy.json")
+    p.set_defaults(outputs=[("out", "dir", "-o/--out")], inputs=["model"])
     p.set_defaults(func=_crossbar)
 
 
@@ -86,7 +87,6 @@ def _crossbar(args: argparse.Namespace) -> int:
             console.print(f"noise sigma {sigma:g}, ADC {args.adc_bits} bits{' (ideal)' if args.ideal else ''}: "
                           f"{ev.which} accuracy {acc} on {ev.n} inputs{gm}")
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
         rep.write_json(args.out / "report.json")
         write_text(args.out / "crossbar_accuracy.json", json.dumps(rows, indent=1))
         console.print(f"wrote {args.out}/report.json and crossbar_accuracy.json")

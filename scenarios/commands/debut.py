@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--quick", action="store_true", help="fewer epochs and one seed (about a minute)")
     t.add_argument("--seeds", type=int, default=None, help="training seeds to average (default 3, quick 1)")
     t.add_argument("--json", type=Path, default=None, help="also write the rows and chains to this JSON file")
-    t.set_defaults(func=_table)
+    t.set_defaults(func=_table, outputs=[("json", "file", "--json")])
 
     c = s.add_parser("chain", help="generate dense DeBut chains for an OUT×IN matrix")
     c.add_argument("out_size", type=int, help="output size (rows; conv: out channels)")
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="crossbar technology: shipped name (default reram_1t1r) or path to your own JSON file")
     h.add_argument("--json", type=Path, default=None, help="also write the rows to this JSON file")
     h.add_argument("--out", type=Path, default=None, help="keep the exported HDF5 models in this folder")
-    h.set_defaults(func=_hw)
+    h.set_defaults(func=_hw, outputs=[("out", "dir", "--out"), ("json", "file", "--json")])
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from codesign.scenarios.argtypes import nonneg_int
+
 
 def register(subparsers):
     p = subparsers.add_parser("optics", help="optical line simulator, OPM data and tap detection")
@@ -14,7 +16,7 @@ def register(subparsers):
                    help="scenario TOML file or shipped scenario name (default: optics_default)")
     s.add_argument("-o", "--output", type=Path, default=Path("runs/optics/dataset.h5"),
                    help="output HDF5 file (default runs/optics/dataset.h5)")
-    s.add_argument("--seed", type=int, default=0, help="random seed (the output is deterministic for a seed)")
+    s.add_argument("--seed", type=nonneg_int, default=0, help="random seed (the output is deterministic for a seed)")
     s.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     s.set_defaults(func=_simulate)
     e = sub.add_parser("evaluate", help="detection/false-alarm/localization sweeps: PNG plots + tables")
@@ -23,7 +25,7 @@ def register(subparsers):
     e.add_argument("-o", "--outdir", type=Path, default=Path("runs/optics/eval"),
                    help="output folder (default runs/optics/eval)")
     e.add_argument("--quick", action="store_true", help="6 h runs instead of 24 h (for smoke tests)")
-    e.add_argument("--seed", type=int, default=0, help="base random seed")
+    e.add_argument("--seed", type=nonneg_int, default=0, help="base random seed")
     e.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     e.set_defaults(func=_evaluate)
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])
@@ -40,11 +42,15 @@ def _scenario(args) -> Path:
 
 
 def _simulate(args) -> int:
-    from codesign.optics import save_dataset, simulate_dataset
+    from codesign.optics import load_scenario, save_dataset, simulate_dataset
+    from codesign.scenarios.outputs import prepare_output_file, write_manifest
 
-    ds = simulate_dataset(_scenario(args), seed=args.seed, progress=_progress(args))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
+    path = _scenario(args)
+    scenario = load_scenario(path)  # validated before the output folder is touched
+    prepare_output_file(args.output)
+    ds = simulate_dataset(scenario, seed=args.seed, progress=_progress(args))
     save_dataset(ds, args.output)
+    write_manifest(args.output.parent, "optics simulate", vars(args), [path], name=f"{args.output.stem}.manifest.json")
     n_ev = len(ds.events)
     print(f"wrote {args.output}: {len(ds.monitor_names)} monitors x {ds.frequency_hz.size} channels x "
           f"{ds.n_samples} samples, {n_ev} events (seed {args.seed})")
@@ -55,8 +61,15 @@ def _evaluate(args) -> int:
     from codesign.optics.evaluate import run_evaluation
     from codesign.optics.report import write_report
 
-    res = run_evaluation(_scenario(args), quick=args.quick, seed=args.seed, progress=_progress(args))
+    from codesign.optics import load_scenario
+    from codesign.scenarios.outputs import prepare_output, write_manifest
+
+    path = _scenario(args)
+    load_scenario(path)  # validated before the output folder is touched
+    prepare_output(args.outdir, "-o/--outdir")
+    res = run_evaluation(path, quick=args.quick, seed=args.seed, progress=_progress(args))
     files = write_report(res, args.outdir)
+    files.append(write_manifest(args.outdir, "optics evaluate", vars(args), [path]))
     print((Path(args.outdir) / "evaluation.md").read_text())
     print("wrote " + ", ".join(str(f) for f in files))
     return 0

@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--n-test", type=int, default=None, help="test images attacked (default 400; --full 1000)")
     t.add_argument("--n-aa", type=int, default=None, help="test images for AutoAttack (default 100; --full 500)")
     t.set_defaults(func=_train_eval)
+    p.set_defaults(outputs=[("out", "dir", "-o/--out")])
 
     f = s.add_parser("frequency", help="accuracy vs kept FFT band (low/high-pass), clean and PGD; perturbation spectra")
     _common(f)

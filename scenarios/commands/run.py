@@ -23,13 +23,17 @@ def _run(args: argparse.Namespace) -> int:
     from codesign.scenarios.runner import print_summary, run_scenario
     from codesign.scenarios.scenario import load_scenario
 
+    from codesign.scenarios.outputs import prepare_output, write_manifest
+
     scn = load_scenario(args.scenario)
-    summary = run_scenario(scn, progress=not args.no_progress, out=args.out)
+    out = prepare_output(args.out or scn.output)
+    summary = run_scenario(scn, progress=not args.no_progress, out=out)
+    write_manifest(out, "run", vars(args), [scn.path])
     print_summary(summary)
     out = Path(args.out or scn.output)
     if summary.get("kind") == "opm_tap":
-        print(f"outputs: {out}/ (summary.md, summary.json, <line>_*.png, <line>/data/*.h5 OPM data sets, "
+        print(f"outputs: {out}/ (summary.md, summary.json, manifest.json, <line>_*.png, <line>/data/*.h5 OPM data sets, "
               "<line>/<variant>.h5 models)")
     else:
-        print(f"outputs: {out}/ (summary.md, summary.json, comparison.png, <variant>.h5, <variant>/report.json + plots)")
+        print(f"outputs: {out}/ (summary.md, summary.json, comparison.png, manifest.json, <variant>.h5, <variant>/report.json + plots)")
     return 0

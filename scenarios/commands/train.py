@@ -49,6 +49,10 @@ def _train_one(variant: str, args: argparse.Namespace, path: Path) -> dict:
 
 
 def handler(args: argparse.Namespace) -> int:
+    from codesign.scenarios.outputs import prepare_output, prepare_output_file
+
+    if args.output is not None:  # checked before training starts
+        (prepare_output if args.variant == "all" else prepare_output_file)(args.output, "-o/--output")
     if args.variant != "all":
         _train_one(args.variant, args, args.output or Path("runs/train") / f"{args.variant}.h5")
         return 0

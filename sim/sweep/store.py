@@ -39,7 +39,14 @@ class ResultStore:
         self.parts.mkdir(parents=True, exist_ok=True)
         meta_path = self.folder / "sweep.json"
         if resume and meta_path.exists():
-            old = json.loads(meta_path.read_text())
+            try:
+                old = json.loads(meta_path.read_text())
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                raise StoreError(f"{meta_path}: sweep state file is unreadable or corrupt ({exc}); "
+                                 "delete the folder to start over") from None
+            if not isinstance(old, dict):
+                raise StoreError(f"{meta_path}: sweep state file is corrupt (expected a JSON object); "
+                                 "delete the folder to start over")
             if old.get("fingerprint") != meta.get("fingerprint"):
                 raise StoreError(
                     f"{meta_path}: the stored sweep differs from this scenario (fingerprint "
@@ -48,7 +55,8 @@ class ResultStore:
         write_json(meta_path, meta, sort_keys=True, default=str)
 
     def done_keys(self) -> set[str]:
-        return {r["key"] for r in self.records()}
+        """Keys of the points evaluated successfully (a failed point is evaluated again on resume)."""
+        return {r["key"] for r in self.records() if r.get("status") == "ok"}
 
     def append(self, records: list[dict[str, Any]]) -> Path:
         """Write one batch of finished records as a new part file (atomic)."""
@@ -67,13 +75,21 @@ class ResultStore:
         for path in sorted(self.parts.glob("part-*.h5")):
             try:
                 with h5py.File(path, "r") as f:
-                    out.extend(json.loads(s) for s in f["records"].asstr()[()])
-            except (OSError, KeyError) as exc:
+                    recs = [json.loads(s) for s in f["records"].asstr()[()]]
+                if not all(isinstance(r, dict) and isinstance(r.get("key"), str) for r in recs):
+                    raise ValueError("records without a point key")
+                out.extend(recs)
+            except (OSError, KeyError, ValueError, RuntimeError, AttributeError, TypeError) as exc:
                 raise StoreError(f"{path}: unreadable result part ({exc}); delete it to recompute its points") from None
         return out
 
     def table(self) -> tuple[list[str], list[dict[str, Any]]]:
-        rows = self.records()
+        """Columns and rows, one row per point: a point evaluated again (retried) keeps its latest record."""
+        latest: dict[str, dict[str, Any]] = {}
+        for r in self.records():
+            latest.pop(r["key"], None)
+            latest[r["key"]] = r
+        rows = list(latest.values())
         cols: list[str] = []
         for r in rows:
             for k in r:
