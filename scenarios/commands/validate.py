@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "relative error, the bound and pass/fail (figures and sources: data/validation/published.json). "
                        "Exit status 1 when a row leaves its bound.")
     p.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the rows as JSON")
-    p.set_defaults(func=_run)
+    p.set_defaults(func=_run, outputs=[("json", "file", "--json")])
 
 
 def _run(args: argparse.Namespace) -> int:

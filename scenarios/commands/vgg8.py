@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--subtract-in-analog", action="store_true",
                    help="subtract each differential column pair as currents before the ADC")
     p.add_argument("--json", type=Path, default=None, help="also write the result as JSON to this file")
-    p.set_defaults(func=_vgg8)
+    p.set_defaults(func=_vgg8, outputs=[("json", "file", "--json")])
 
 
 def _vgg8(args: argparse.Namespace) -> int:
