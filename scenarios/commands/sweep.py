@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
     from codesign.scenarios.sweeping import check_point_count
 
     check_point_count(scn, args.samples, args.max_points)
-    out = prepare_output(args.out or scn.output)
+    out = prepare_output(args.out or scn.output, keep_previous=args.resume)
     result = run_scenario_sweep(scn, out=out, resume=args.resume, workers=args.processes,
                                 dask_workers=args.workers, scheduler=args.scheduler,
                                 samples=args.samples, progress=not args.no_progress,
