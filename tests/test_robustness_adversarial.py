@@ -1,6 +1,5 @@
 """Robustness area: FR regularizer, PGD / C&W∞ constraints, SWA averaging."""
 
-import copy
 
 import pytest
 import torch
