@@ -1,7 +1,7 @@
 """Atomic output files: write to a temporary name in the same folder, then rename.
 
 An interrupted run never leaves a half-written table, JSON file, model or plot behind. A
-foundation module: every package may import it, and it imports nothing of ours.
+foundation module: every package may import it, and of ours it imports only :mod:`codesign.errors`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
+
+from codesign.errors import CodesignError
 
 
 @contextmanager
@@ -61,10 +63,39 @@ def json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+class NonFiniteJSONError(CodesignError, ValueError):
+    """A value to be written as JSON is infinite (JSON has no Infinity; it signals an overflow upstream)."""
+
+
+def json_ready(obj: Any, where: str = "") -> Any:
+    """``obj`` with NumPy values made plain and NaN made ``None`` (JSON ``null``: "not applicable");
+    an infinite number raises :class:`NonFiniteJSONError` naming its key path."""
+    if isinstance(obj, dict):
+        return {k: json_ready(v, f"{where}/{k}") for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v, f"{where}/{i}") for i, v in enumerate(obj)]
+    if isinstance(obj, np.ndarray):
+        return json_ready(obj.tolist(), where)
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not obj == obj:
+        return None
+    if isinstance(obj, float) and obj in (float("inf"), float("-inf")):
+        raise NonFiniteJSONError(f"{where or '/'}: {obj} is not a finite number")
+    return obj
+
+
 def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 2,
                default: Callable[[Any], Any] = json_default, **dumps_kw: Any) -> Path:
-    """Write ``obj`` as JSON to ``path`` atomically; return the path."""
-    return write_text(path, json.dumps(obj, indent=indent, default=default, **dumps_kw))
+    """Write ``obj`` as strict JSON to ``path`` atomically; return the path.
+
+    NaN is written as ``null`` (not applicable); an infinite number raises ``NonFiniteJSONError``
+    naming the file and the key path, and nothing is written."""
+    try:
+        clean = json_ready(obj)
+    except NonFiniteJSONError as exc:
+        raise NonFiniteJSONError(f"{path}: {exc}; refusing to write invalid JSON") from None
+    return write_text(path, json.dumps(clean, indent=indent, default=default, allow_nan=False, **dumps_kw))
 
 
 def save_figure(fig: Any, path: str | os.PathLike, **savefig_kw: Any) -> Path:

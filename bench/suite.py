@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codesign.atomic import write_text
+from codesign.atomic import write_json
 from codesign.errors import CodesignError
 
 WORKLOADS = {
@@ -90,7 +90,7 @@ def run_suite(names: list[str] | None = None, quick: bool = False, out: Path | N
         rows.extend(run_workload(WORKLOADS[name], quick))
     result = {"machine": machine(), "quick": quick, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows}
     if out is not None:
-        write_text(out, json.dumps(result, indent=2, default=str))
+        write_json(out, result, indent=2, default=str)
     return result
 
 

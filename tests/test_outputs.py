@@ -47,3 +47,21 @@ def test_corrupt_manifest_is_one_clear_error(tmp_path):
     (out / MANIFEST).write_text("{not json")
     with pytest.raises(OutputError, match="manifest.json: unreadable manifest"):
         prepare_output(out)
+
+
+def test_json_outputs_are_strict_json(tmp_path):
+    """NaN becomes null ("not applicable"); an infinity is refused, naming the file and key, nothing written."""
+    import numpy as np
+
+    from codesign.atomic import NonFiniteJSONError, write_json
+    from codesign.errors import CodesignError
+
+    path = write_json(tmp_path / "ok.json", {"a": float("nan"), "b": np.array([1.0, np.nan]), "c": np.float32(2)})
+    text = path.read_text()
+    assert "NaN" not in text
+    assert json.loads(text) == {"a": None, "b": [1.0, None], "c": 2.0}
+    bad = tmp_path / "bad.json"
+    with pytest.raises(NonFiniteJSONError, match=r"bad\.json: /rows/1/energy_pj: inf") as info:
+        write_json(bad, {"rows": [{}, {"energy_pj": np.float64("inf")}]})
+    assert isinstance(info.value, CodesignError)
+    assert not bad.exists() and not list(tmp_path.glob("*.tmp"))

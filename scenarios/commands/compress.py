@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
 
-from codesign.atomic import write_text
+from codesign.atomic import write_json, write_text
 from codesign.errors import CodesignError
 
 
@@ -79,8 +78,8 @@ def _log(msg: str) -> None:
 
 def _write(out: Path, name: str, obj, table: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for fname, text in ((f"{name}.json", json.dumps(obj, indent=1, default=str)), (f"{name}.md", table + "\n")):
-        write_text(out / fname, text)
+    write_json(out / f"{name}.json", obj, indent=1, default=str)
+    write_text(out / f"{name}.md", table + "\n")
     print(f"\nwritten: {out / (name + '.md')}, {out / (name + '.json')}")
 
 

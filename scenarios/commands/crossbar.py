@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 
@@ -55,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _crossbar(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from codesign.atomic import write_text
+    from codesign.atomic import write_json
     from codesign.cam.technology import load_technology
     from codesign.sim.engine import Simulator
     from codesign.sim.hardware import crossbar_hw
@@ -88,6 +87,6 @@ def _crossbar(args: argparse.Namespace) -> int:
                           f"{ev.which} accuracy {acc} on {ev.n} inputs{gm}")
     if args.out is not None:
         rep.write_json(args.out / "report.json")
-        write_text(args.out / "crossbar_accuracy.json", json.dumps(rows, indent=1))
+        write_json(args.out / "crossbar_accuracy.json", rows, indent=1)
         console.print(f"wrote {args.out}/report.json and crossbar_accuracy.json")
     return 0
