@@ -13,17 +13,22 @@ a file must define, and every file states its ``node_nm`` and supply ``vdd_v`` (
 parameter may carry ``"scaling"`` (one of :data:`SCALINGS`) to override how :mod:`codesign.cam.scaling`
 moves it to another node (default: by its unit). A file may name ``"base": "<other technology>"`` (a file relative to its own folder, or a name): it then starts from that file's
 parameters (same kind required) and its own ``params`` override or add entries, each still with its
-source. Loading validates everything and raises :class:`TechnologyError` naming the file and the field.
+source. Loading validates everything against the pydantic schema :class:`TechnologyFile` (strict types,
+ranges by parameter, unknown keys rejected with a suggestion) and raises :class:`TechnologyError` naming the
+file and the field.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from codesign.errors import CodesignError
 
@@ -81,6 +86,79 @@ def _check_value(key: str, val: float, where: str) -> None:
 
 class TechnologyError(CodesignError, ValueError):
     """A technology file is missing, malformed, or a parameter lacks value/unit/source."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ParamEntry(_Strict):
+    """One parameter: its value (in ``unit``), the citation it comes from, and how node scaling treats it."""
+
+    value: Annotated[float, Field(allow_inf_nan=False, description="the number, in `unit`")]
+    unit: str = Field(description="unit of `value` ('1' for dimensionless)")
+    source: str = Field(description="citation: paper, year, table/figure")
+    scaling: Literal[SCALINGS] | None = Field(  # type: ignore[valid-type]
+        default=None, description="how node scaling moves it (default: by its unit)")
+
+    @field_validator("source")
+    @classmethod
+    def _cited(cls, text: str) -> str:
+        if len(text.strip()) < 5:
+            raise ValueError("expected a citation (paper, year, table/figure)")
+        return text
+
+
+class TechnologyFile(_Strict):
+    """A technology file's JSON object (the schema; ``codesign schema technology`` prints it)."""
+
+    name: str = Field(min_length=1, description="the technology's name")
+    kind: Literal[tuple(REQUIRED)] = Field(description="what it describes")  # type: ignore[valid-type]
+    description: str = Field(default="", description="free text")
+    base: str | None = Field(default=None, min_length=1,
+                             description="another technology (file beside this one, or a name) to start from")
+    params: dict[str, ParamEntry] = Field(description="parameter name -> {value, unit, source[, scaling]}")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "TechnologyFile":
+        for key, entry in self.params.items():
+            _check_value(key, entry.value, f"params/{key}")
+        return self
+
+
+def _schema_error(exc: ValidationError, path: Path) -> TechnologyError:
+    """One line naming the file and the field for the first error of ``exc``."""
+    errors = exc.errors(include_url=False)
+    # a misspelt key shows up as "unknown" plus "missing": name the misspelling, with its suggestion
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = [str(part) for part in err["loc"]]
+    kind, value = err["type"], err.get("input")
+    in_param = len(loc) >= 2 and loc[0] == "params"
+    if kind == "value_error":
+        msg = err["msg"].removeprefix("Value error, ")
+        if not loc:  # a range rule: the message names its own field
+            return TechnologyError(f"{path}: {msg}")
+        msg = f"{value!r}; {msg}"
+    elif kind == "missing":
+        msg = ("missing; every parameter needs value, unit and source" if in_param
+               else "missing; expected name, kind, description, params")
+    elif kind == "extra_forbidden":
+        known = sorted((ParamEntry if in_param else TechnologyFile).model_fields)
+        close = difflib.get_close_matches(loc[-1], known, n=1)
+        msg = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "") + f"; expected some of {known}"
+    elif kind == "literal_error":
+        allowed = list(SCALINGS) if in_param else sorted(REQUIRED)
+        msg = f"{value!r}; expected one of {allowed}"
+    elif in_param and len(loc) == 2:
+        msg = f"expected an object {{value, unit, source}}, got {value!r}"
+    elif in_param and loc[-1] == "value":
+        msg = f"{value!r}; expected a finite number"
+    elif loc == ["params"]:
+        msg = "expected an object of parameter -> {value, unit, source}"
+    else:
+        msg = f"{value!r}; {err['msg'][0].lower()}{err['msg'][1:]}"
+    where = "/".join(loc) if in_param else "/" + "/".join(loc)
+    return TechnologyError(f"{path}: {where}: {msg}")
 
 
 @dataclass(frozen=True)
@@ -208,19 +286,14 @@ def load_technology(name_or_path: str | os.PathLike, _chain: tuple[Path, ...] = 
         raise TechnologyError(f"{p}: not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise TechnologyError(f"{p}: /: expected a JSON object with name, kind, description, params")
-    for key in ("name", "kind", "params"):
-        if key not in raw:
-            raise TechnologyError(f"{p}: /{key}: missing; expected name, kind, description, params")
-    kind = raw["kind"]
-    if kind not in REQUIRED:
-        raise TechnologyError(f"{p}: /kind: {kind!r}; expected one of {sorted(REQUIRED)}")
-    if not isinstance(raw["params"], dict):
-        raise TechnologyError(f"{p}: /params: expected an object of parameter -> {{value, unit, source}}")
+    try:
+        spec = TechnologyFile.model_validate(raw)
+    except ValidationError as exc:
+        raise _schema_error(exc, p) from None
+    kind = spec.kind
     params: dict[str, Param] = {}
-    if "base" in raw:
-        base_name = raw["base"]
-        if not isinstance(base_name, str) or not base_name.strip():
-            raise TechnologyError(f"{p}: /base: {base_name!r}; expected the name of another technology file")
+    if spec.base is not None:
+        base_name = spec.base
         if p.resolve() in _chain:
             raise TechnologyError(f"{p}: /base: circular base chain {[str(c) for c in _chain]}")
         try:
@@ -231,30 +304,13 @@ def load_technology(name_or_path: str | os.PathLike, _chain: tuple[Path, ...] = 
         if base.kind != kind:
             raise TechnologyError(f"{p}: /base: {base_name!r} is a {base.kind!r} technology; expected {kind!r}")
         params.update(base.params)
-    for key, entry in raw["params"].items():
-        where = f"{p}: params/{key}"
-        if not isinstance(entry, dict):
-            raise TechnologyError(f"{where}: expected an object {{value, unit, source}}, got {entry!r}")
-        for sub in ("value", "unit", "source"):
-            if sub not in entry:
-                raise TechnologyError(f"{where}/{sub}: missing; every parameter needs value, unit and source")
-        val = entry["value"]
-        if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
-            raise TechnologyError(f"{where}/value: {val!r}; expected a finite number")
-        _check_value(key, val, where)
-        if not isinstance(entry["source"], str) or len(entry["source"].strip()) < 5:
-            raise TechnologyError(f"{where}/source: {entry['source']!r}; expected a citation (paper, year, table/figure)")
-        if not isinstance(entry["unit"], str):
-            raise TechnologyError(f"{where}/unit: expected a string (use '1' for dimensionless)")
-        scaling = entry.get("scaling")
-        if scaling is not None and scaling not in SCALINGS:
-            raise TechnologyError(f"{where}/scaling: {scaling!r}; expected one of {list(SCALINGS)}")
-        params[key] = Param(float(val), entry["unit"], entry["source"], scaling)
+    for key, entry in spec.params.items():
+        params[key] = Param(float(entry.value), entry.unit, entry.source, entry.scaling)
     need = COMMON + REQUIRED[kind]
     missing = [k for k in need if k not in params]
     if missing:
         raise TechnologyError(f"{p}: params/{missing[0]}: missing; a {kind!r} technology needs {list(need)}")
-    return Technology(str(raw["name"]), kind, str(raw.get("description", "")), params, p)
+    return Technology(spec.name, kind, spec.description, params, p)
 
 
 def _base_ref(path: Path, base: str) -> str | Path:

@@ -209,3 +209,21 @@ def test_every_writing_command_checks_its_output_first(tmp_path, capsys, argv, o
     argv = [a.format(file=afile, dir=adir) for a in argv]
     _fails(capsys, argv, option)
     assert afile.read_text() == "keep" and not any(adir.iterdir())
+
+
+@pytest.mark.parametrize("mutate, fragments", [
+    (lambda r: r.__setitem__("parms", r.pop("params")), ["/parms: unknown key", "did you mean 'params'"]),
+    (lambda r: r["params"]["search_energy_pj"].__setitem__("sorce", "x"), ["search_energy_pj/sorce", "'source'"]),
+    (lambda r: r.__setitem__("kind", "camm"), ["/kind: 'camm'", "expected one of"]),
+    (lambda r: r["params"]["search_energy_pj"].__setitem__("value", "1.0"), ["search_energy_pj/value", "finite"]),
+    (lambda r: r["params"]["search_energy_pj"].__setitem__("scaling", "linear"), ["scaling: 'linear'"]),
+])
+def test_technology_file_schema(tmp_path, capsys, mutate, fragments):
+    """The pydantic schema of technology files: misspelt keys get a suggestion, wrong types and values are named."""
+    from codesign.cam.technology import technology_file
+
+    raw = json.loads(technology_file("fefet_mcam").read_text())
+    mutate(raw)
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(raw))
+    _fails(capsys, ["simulate", "m.h5", "--tech", str(path), "-o", str(tmp_path / "out")], str(path), *fragments)
