@@ -13,21 +13,19 @@ shipped name or a path to a JSON file, relative to the scenario file's folder.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import hashlib
 import json
-import math
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarError, CrossbarParams
 from codesign.cam.technology import TechnologyError, is_tech_path, load_technology
+from codesign.scenarios.hardware_schema import HardwareSettingError, apply_overrides
 from codesign.scenarios.schema import ModelSection, validate_sections
 from codesign.scenarios.shipped import ScenarioError, resolve_scenario
-from codesign.sim.hardware import HardwareConfig, HardwareError
+from codesign.sim.hardware import HardwareConfig
 
 
 _MODEL_KEYS = sorted(ModelSection.model_fields)
@@ -182,67 +180,15 @@ def _nest(dotted: str, value: Any) -> dict[str, Any]:
 
 def apply_hardware_overrides(hw: HardwareConfig, over: dict[str, Any], path: Path | str,
                              prefix: str = "hardware", knob: bool = False) -> HardwareConfig:
-    """Return a copy of ``hw`` with nested overrides applied; type-checked against the dataclasses.
+    """Return a copy of ``hw`` with nested overrides applied, validated by the hardware schema
+    (:mod:`codesign.scenarios.hardware_schema`).
 
     ``knob``: ``prefix`` names the one overridden field (a sweep knob); errors cite it as is.
     """
-    hw = dataclasses.replace(hw, cam=dataclasses.replace(hw.cam), digital=dataclasses.replace(hw.digital),
-                             targets=dict(hw.targets))
-    return _apply(hw, over, path, prefix, knob)
-
-
-def _apply(obj: Any, over: dict[str, Any], path: Path | str, prefix: str, knob: bool) -> Any:
-    skip = TECHNOLOGY_FIELDS if isinstance(obj, CrossbarParams) else ()
-    fields = {f.name for f in dataclasses.fields(obj)} - set(skip)
-    changes: dict[str, Any] = {}
-    for key, value in over.items():
-        where = prefix if knob else f"{prefix}.{key}"
-        if key not in fields:
-            raise ScenarioError(f"{path}: [{where}]: unknown field; expected some of {sorted(fields)}")
-        current = getattr(obj, key)
-        if dataclasses.is_dataclass(current):
-            if not isinstance(value, dict):
-                raise ScenarioError(f"{path}: [{where}]: expected a table")
-            changes[key] = _apply(current, value, path, where, knob)
-        elif isinstance(current, dict):
-            if not isinstance(value, dict):
-                raise ScenarioError(f"{path}: [{where}]: expected a table")
-            changes[key] = {**current, **value}
-        else:
-            kind = type(current)
-            ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
-            if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                value, ok = float(value), True
-            if not ok:
-                raise ScenarioError(f"{path}: [{where}]: {value!r} should be of type {kind.__name__}")
-            if kind in (int, float):
-                _check_range(key, value, kind, f"{path}: [{where}]", lower=not isinstance(obj, CrossbarParams))
-            changes[key] = value
     try:
-        return dataclasses.replace(obj, **changes)
-    except (CrossbarError, HardwareError) as exc:
-        raise ScenarioError(f"{path}: [{prefix}]: {exc}") from None
-
-
-#: largest hardware count (rows, columns, arrays, lanes) and clock a scenario may set
-MAX_HW_COUNT = 1 << 16
-MAX_CLOCK_GHZ = 100.0
-
-
-def _check_range(key: str, value: int | float, kind: type, where: str, lower: bool = True) -> None:
-    """Hardware numbers: finite; seeds and fractions >= 0, counts and the clock > 0; counts <= MAX_HW_COUNT.
-
-    ``lower=False``: the lower bounds are left to the dataclass (CrossbarParams checks its own)."""
-    if not math.isfinite(value):
-        raise ScenarioError(f"{where}: {value} must be a finite number")
-    nonneg = key == "seed" or (kind is float and key != "clock_ghz")
-    if lower and (value < 0 if nonneg else value <= 0):
-        raise ScenarioError(f"{where}: {value} must be {'>= 0' if nonneg else '> 0'}")
-    if key == "seed":
-        return
-    limit = MAX_HW_COUNT if kind is int else MAX_CLOCK_GHZ if key == "clock_ghz" else None
-    if limit is not None and value > limit:
-        raise ScenarioError(f"{where}: {value} exceeds the largest supported value {limit}")
+        return apply_overrides(hw, over, prefix, knob)
+    except HardwareSettingError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
 
 
 def knob_overrides(point: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -28,35 +28,36 @@ KINDS = ("digits", "opm_tap")
 
 
 class Head(_Section):
-    name: str = Field(min_length=1)
-    description: str = ""
-    kind: Literal[KINDS] = "digits"  # type: ignore[valid-type]
+    name: str = Field(min_length=1, description="scenario name (default output folder runs/<name>)")
+    description: str = Field(default="", description="free text")
+    kind: Literal[KINDS] = Field(default="digits",  # type: ignore[valid-type]
+                                 description="digits runner, or the OPM tap-classifier loop")
 
 
 class ModelSection(_Section):
-    dataset: str = "digits"
-    variants: list[str] | None = Field(default=None, min_length=1)
-    variant: str | None = None
-    network: str | None = None
-    seed: int = Field(default=0, ge=0)
-    epochs: int | None = Field(default=None, ge=0, le=10_000)
-    num_prototypes: int | None = Field(default=None, ge=1, le=4096)
-    subvector_dim: int | None = Field(default=None, ge=1, le=4096)
-    act_bits: int | None = Field(default=None, ge=1, le=32)
-    lut_bits: int | None = Field(default=None, ge=1, le=32)
-    golden_size: int | None = Field(default=None, ge=1, le=MAX_COUNT)
+    dataset: str = Field(default="digits", description="training data set")
+    variants: list[str] | None = Field(default=None, min_length=1, description="model variants to train and simulate")
+    variant: str | None = Field(default=None, description="one model variant (instead of variants)")
+    network: str | None = Field(default=None, description="reference network")
+    seed: int = Field(default=0, ge=0, description="training seed")
+    epochs: int | None = Field(default=None, ge=0, le=10_000, description="training epochs (default: the variant's)")
+    num_prototypes: int | None = Field(default=None, ge=1, le=4096, description="PECAN prototypes per codebook")
+    subvector_dim: int | None = Field(default=None, ge=1, le=4096, description="PECAN sub-vector length")
+    act_bits: int | None = Field(default=None, ge=1, le=32, description="PECAN activation bits")
+    lut_bits: int | None = Field(default=None, ge=1, le=32, description="PECAN look-up-table entry bits")
+    golden_size: int | None = Field(default=None, ge=1, le=MAX_COUNT, description="golden vectors stored in the exported model")
 
 
 class SweepSection(_Section):
-    evaluator: str = Field(min_length=1)
-    mode: Literal["grid", "random"] = "grid"
-    samples: int | None = Field(default=None, ge=1)
-    seed: int = Field(default=0, ge=0)
-    axes: dict[str, list[Any]] = Field(min_length=1)
-    fixed: dict[str, Any] = Field(default_factory=dict)
-    chunk_size: int | None = Field(default=None, ge=1, le=MAX_COUNT)
-    accuracy: bool = False
-    max_points: int | None = Field(default=None, ge=1)
+    evaluator: str = Field(min_length=1, description="what evaluates a point (codesign sweep --help lists them)")
+    mode: Literal["grid", "random"] = Field(default="grid", description="full grid, or random samples of it")
+    samples: int | None = Field(default=None, ge=1, description="points drawn in random mode")
+    seed: int = Field(default=0, ge=0, description="random-mode seed")
+    axes: dict[str, list[Any]] = Field(min_length=1, description="knob (hardware.*, model.*, optics.*) -> values")
+    fixed: dict[str, Any] = Field(default_factory=dict, description="knob -> one value for every point")
+    chunk_size: int | None = Field(default=None, ge=1, le=MAX_COUNT, description="points per checkpointed chunk")
+    accuracy: bool = Field(default=False, description="run the functional simulation (accuracy) at each point")
+    max_points: int | None = Field(default=None, ge=1, description="refuse larger sweeps (default 100000; also --max-points)")
 
     @model_validator(mode="after")
     def _random_needs_samples(self) -> "SweepSection":
@@ -69,13 +70,13 @@ class SweepSection(_Section):
 
 
 class Objectives(_Section):
-    minimize: list[Metric] = Field(default_factory=list)
-    maximize: list[Metric] = Field(default_factory=list)
+    minimize: list[Metric] = Field(default_factory=list, description="metrics to minimize (Pareto front)")
+    maximize: list[Metric] = Field(default_factory=list, description="metrics to maximize (Pareto front)")
 
 
 class Bound(_Section):
-    min: float | None = None
-    max: float | None = None
+    min: float | None = Field(default=None, description="lowest feasible value of the metric")
+    max: float | None = Field(default=None, description="highest feasible value of the metric")
 
     @model_validator(mode="after")
     def _one(self) -> "Bound":
@@ -85,19 +86,19 @@ class Bound(_Section):
 
 
 class Output(_Section):
-    folder: str = Field(default="", min_length=1)
+    folder: str = Field(default="", min_length=1, description="output folder (default runs/<name>; -o overrides)")
 
 
 class ScenarioFile(_Section):
     scenario: Head
     model: ModelSection = Field(default_factory=ModelSection)
-    hardware: dict[str, Any] = Field(default_factory=dict)
+    hardware: dict[str, Any] = Field(default_factory=dict, description="architecture overrides (see the [hardware] tables)")
     sweep: SweepSection | None = None
     objectives: Objectives = Field(default_factory=Objectives)
     constraints: dict[Metric, Bound] = Field(default_factory=dict)
     output: Output | None = None
     #: the ``opm_tap`` loop's settings, checked by :func:`codesign.scenarios.opmtap.config.parse_optics`
-    optics: dict[str, Any] | None = None
+    optics: dict[str, Any] | None = Field(default=None, description="the opm_tap loop's settings (docs/optics.md)")
 
     @model_validator(mode="after")
     def _cross(self) -> "ScenarioFile":

@@ -33,10 +33,15 @@ class CamConfig:
     """CAM arrays for prototype search. ``technology`` names a file in ``data/tech``; the bits per
     cell are a property of the technology (e.g. ``fefet_mcam`` 3-bit, ``fefet_mcam_2bit``, ``sram_tcam`` 1-bit)."""
 
+    #: CAM technology: a file in ``data/tech`` (name) or a path to a JSON file
     technology: str = "fefet_mcam"
+    #: rows (stored prototypes) per CAM array
     rows: int = 64
+    #: cells per CAM row
     cols: int = 64
+    #: CAM arrays searched at once
     parallel_arrays: int = 16
+    #: SRAM technology of the PECAN look-up tables
     lut_technology: str = "sram_lut"
     #: independent LUT SRAM banks (64-bit word each per cycle) and accumulator adders per CAM layer
     lut_banks: int = 16
@@ -55,7 +60,9 @@ class CamConfig:
 class DigitalConfig:
     """Digital MAC/ALU unit for dense and element-wise layers. ``technology`` names a data/tech file."""
 
+    #: digital-logic technology (per-operation energies and areas)
     technology: str = "cmos_digital_45nm"
+    #: lanes of the MAC/ALU unit (multiply-accumulates per cycle)
     macs_per_cycle: int = 64
     #: SRAM technology (capacity model, ``cam.memory``) of the activation/weight buffers
     buffer_technology: str = "sram_lut"
@@ -74,10 +81,13 @@ class DigitalConfig:
 
 @dataclass
 class HardwareConfig:
+    #: CAM arrays for PECAN-D prototype search
     cam: CamConfig = field(default_factory=CamConfig)
     #: analog IMC crossbars (``technology`` names a file in ``data/tech``)
     crossbar: CrossbarParams = field(default_factory=CrossbarParams)
+    #: digital MAC/ALU unit and buffers
     digital: DigitalConfig = field(default_factory=DigitalConfig)
+    #: clock frequency (GHz) of every unit
     clock_ghz: float = 1.0
     #: process node (nm) every technology is scaled to (cam.scaling: 45, 32 or 20). 45 nm is where the
     #: default design's files already are (Horowitz digital and SRAM, CAMASim/Eva-CAM FeFET CAM).

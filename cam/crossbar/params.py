@@ -49,8 +49,11 @@ class CrossbarParams:
 
     #: names a file in ``data/tech`` (used by the simulator; the model itself takes a loaded table)
     technology: str = "reram_1t1r"
+    #: word lines (inputs) per crossbar
     rows: int = 128
+    #: bit lines (outputs x slices x 2 polarities) per crossbar
     cols: int = 128
+    #: bits stored per cell (a weight spans ceil((weight_bits - 1) / cell_bits) slices)
     cell_bits: int = 2
     #: weight quantization bits incl. sign
     weight_bits: int | None = 8
@@ -58,6 +61,7 @@ class CrossbarParams:
     input_bits: int | None = 8
     #: input magnitude bits applied per cycle
     dac_bits: int = 1
+    #: ADC resolution (bits); None: ideal conversion
     adc_bits: int | None = 8
     #: ADC inputs (columns, or column pairs with analog subtraction) sharing one ADC; 0: the technology's
     #: ``adcs_per_xbar`` ADCs per crossbar
@@ -73,6 +77,7 @@ class CrossbarParams:
     parallel_tiles: int = 64
     #: seed of the programming noise (each simulated layer derives its own from it and its name)
     seed: int = 0
+    #: ideal numerics: no quantization, no noise (costs still charge the configured bits)
     ideal: bool = False
     #: read voltages of either sign: signed inputs as sign x (dac_bits-1)-bit magnitude chunks, no sign cycle
     bipolar_dac: bool = False

@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from codesign.scenarios.argtypes import positive_float, positive_int
+from codesign.scenarios.argtypes import positive_int
+from codesign.scenarios.hardware_schema import add_hardware_options, apply_overrides, options_overrides
+
+#: command-line options that set a hardware setting (checked and documented by the hardware schema)
+HARDWARE_OPTIONS = {"--cam-rows": "cam.rows", "--cam-cols": "cam.cols", "--parallel-arrays": "cam.parallel_arrays",
+                    "--macs-per-cycle": "digital.macs_per_cycle", "--clock-ghz": "clock_ghz"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,18 +22,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", type=Path, help="HDF5 model file written by the exporter")
     p.add_argument("--tech", default=None,
                    help="CAM technology: shipped name (e.g. fefet_mcam, sram_tcam) or path to your own JSON file")
-    p.add_argument("--cam-rows", type=positive_int, default=None, help="rows (stored prototypes) per CAM array")
-    p.add_argument("--cam-cols", type=positive_int, default=None, help="cells per CAM row")
-    p.add_argument("--parallel-arrays", type=positive_int, default=None, help="CAM arrays searched concurrently")
+    add_hardware_options(p, HARDWARE_OPTIONS)
     p.add_argument("--column-merge", choices=("readout", "matchline"), default=None,
                    help="CAM rows split over column tiles: convert and add partial distances (readout), "
                    "or join the match-line segments (matchline)")
-    p.add_argument("--macs-per-cycle", type=positive_int, default=None, help="lanes of the digital MAC/ALU unit")
     p.add_argument("--precision", choices=("fp32", "int8"), default=None,
                    help="digital MAC arithmetic: fp32, or int8 x int8 into int32 (dense layers quantized per tensor)")
     p.add_argument("--scales", choices=("float", "pow2", "int"), default=None,
                    help="quantizer/scaler arithmetic: float32, power-of-two shifts, or pow2 inputs + 16-bit integer outputs")
-    p.add_argument("--clock-ghz", type=positive_float, default=None, help="clock frequency in GHz")
     from codesign.cam.scaling import supported_nodes
 
     p.add_argument("--node-nm", type=int, default=None, choices=supported_nodes(),
@@ -54,22 +55,15 @@ def _simulate(args: argparse.Namespace) -> int:
     from codesign.scenarios.outputs import prepare_output, write_manifest
     from codesign.sim.hardware import HardwareConfig
 
-    hw = HardwareConfig()
+    hw = apply_overrides(HardwareConfig(), options_overrides(args, HARDWARE_OPTIONS), prefix="options", knob=True)
     if args.tech:
         hw.cam.technology = args.tech
         load_technology(args.tech)  # fail early, naming the file
-    for attr, val in (("rows", args.cam_rows), ("cols", args.cam_cols), ("parallel_arrays", args.parallel_arrays)):
-        if val is not None:
-            setattr(hw.cam, attr, val)
     if args.column_merge is not None:
         hw.cam.column_merge = args.column_merge
-    if args.macs_per_cycle is not None:
-        hw.digital.macs_per_cycle = args.macs_per_cycle
     for attr in ("precision", "scales"):
         if getattr(args, attr) is not None:
             setattr(hw.digital, attr, getattr(args, attr))
-    if args.clock_ghz is not None:
-        hw.clock_ghz = args.clock_ghz
     if args.node_nm is not None:
         hw.node_nm = args.node_nm
     sim = Simulator(args.model, hw=hw)

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from codesign.scenarios.argtypes import positive_int
+from codesign.scenarios.argtypes import positive_int, schema_option
 from codesign.scenarios.scenario import load_scenario
 
 
@@ -24,8 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://host:8786)")
     p.add_argument("--processes", type=positive_int, default=None,
                    help="local process-pool size when not using Dask (default: CPU count; 1 = serial)")
-    p.add_argument("--samples", type=positive_int, default=None, help="override [sweep].samples (random mode)")
-    p.add_argument("--max-points", type=positive_int, default=None,
+    from codesign.scenarios.schema import SweepSection
+
+    p.add_argument("--samples", type=schema_option(SweepSection, "samples", "a positive integer (>= 1)"), default=None,
+                   help="override [sweep].samples (random mode)")
+    p.add_argument("--max-points", type=schema_option(SweepSection, "max_points", "a positive integer (>= 1)"),
+                   default=None,
                    help="refuse a sweep with more points than this (default: [sweep] max_points, else 100000)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
