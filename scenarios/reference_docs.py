@@ -2,7 +2,8 @@
 
 Each input has one schema, declared once: scenario files (:mod:`codesign.scenarios.schema`), their
 ``[hardware]`` tables (:mod:`codesign.scenarios.hardware_schema`, from the architecture dataclasses),
-technology files (:class:`codesign.cam.technology.TechnologyFile`) and optics scenario files
+the ``[optics]`` table of ``opm_tap`` scenarios (:mod:`codesign.scenarios.opmtap.config`), technology files
+(:class:`codesign.cam.technology.TechnologyFile`) and optics scenario files
 (:mod:`codesign.optics.schema`). The same models validate, fill the defaults and write this reference,
 so the documentation cannot drift from what the code accepts (``tests/test_reference_docs.py``).
 """
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 #: sections of the reference, in order: name -> renderer
-SECTIONS = ("scenario", "hardware", "technology", "optics")
+SECTIONS = ("scenario", "hardware", "opm_tap", "technology", "optics")
 
 
 def _type_name(ann: Any) -> str:
@@ -110,6 +111,15 @@ def render(section: str) -> str:
                  f">= 0 and finite, the clock in (0, {MAX_CLOCK_GHZ:g}] GHz; the crossbar table's own rules are "
                  "checked by `CrossbarParams`. A sweep knob `hardware.<table>.<field>` takes the same values.", ""]
         rows = [(name, typ, f"`{default!r}`", "", doc) for name, typ, default, doc in hardware_fields()]
+        return "\n".join(lines + _table(rows))
+    if section == "opm_tap":
+        from codesign.scenarios.opmtap.config import OpmTapConfig, OpmTapSection
+
+        defaults = OpmTapConfig()
+        lines = ["## `[optics]` table of an `opm_tap` scenario", "",
+                 "Validated by `codesign.scenarios.opmtap.config.OpmTapSection`; a field left out takes the "
+                 "default shown (`OpmTapConfig`).", ""]
+        rows = [(p, t, f"`{getattr(defaults, p)!r}`", lim, doc) for p, t, _, lim, doc in model_rows(OpmTapSection)]
         return "\n".join(lines + _table(rows))
     if section == "technology":
         from codesign.cam.technology import COMMON, REQUIRED, TechnologyFile

@@ -126,8 +126,14 @@ _TYPE_NAMES = {"int_type": "int", "string_type": "str", "bool_type": "bool", "fl
                "finite_number": "finite float"}
 
 
-def error_line(exc: ValidationError, source: str, root: type[BaseModel]) -> str:
-    """``<source>: [<field.path>]: <message>`` for the first error of ``exc``."""
+#: pydantic's range errors -> (symbol, context key) for "<value> must be >= 1"
+_BOUNDS = {"greater_than": (">", "gt"), "greater_than_equal": (">=", "ge"), "less_than": ("<", "lt"),
+           "less_than_equal": ("<=", "le")}
+
+
+def error_line(exc: ValidationError, source: str, root: type[BaseModel], prefix: str = "") -> str:
+    """``<source>: [<field.path>]: <message>`` for the first error of ``exc`` (``prefix``: the table
+    ``root`` validates, e.g. ``optics``)."""
     err = exc.errors(include_url=False)[0]
     loc = [str(p) for p in err["loc"] if p != "[key]"]
     kind, msg, value = err["type"], err["msg"], err.get("input")
@@ -140,16 +146,20 @@ def error_line(exc: ValidationError, source: str, root: type[BaseModel]) -> str:
     elif kind == "extra_forbidden":
         known = _fields_at(root, loc[:-1])
         close = difflib.get_close_matches(loc[-1], known, n=1)
-        what = "section" if len(loc) == 1 else "field"
+        what = "section" if len(loc) == 1 and not prefix else "field"
         msg = f"unknown {what}" + (f" (did you mean {close[0]!r}?)" if close else "") + f"; expected some of {known}"
     elif kind == "missing":
         loc, msg = loc[:-1], f"missing field {loc[-1]!r}"
     elif kind in _TYPE_NAMES:
         msg = f"{shown} should be of type {_TYPE_NAMES[kind]}"
+    elif kind in _BOUNDS:
+        sym, key = _BOUNDS[kind]
+        msg = f"{shown} must be {sym} {err['ctx'][key]}"
     elif kind == "literal_error" and loc and loc[0] in ("objectives", "constraints"):
         msg = f"unknown metric {value!r}; expected some of {list(METRICS)}"
     else:
         msg = f"{shown}: {msg}"
+    loc = [prefix, *loc] if prefix else loc
     return f"{source}: [{'.'.join(loc) or '/'}]: {msg}"
 
 

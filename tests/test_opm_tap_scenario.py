@@ -19,7 +19,7 @@ def test_shipped_opm_tap_cam_parses():
     ('[optics]\nwindow = 4\n', "[optics.window]: 4 must be >= 16"),
     ('[optics]\nbogus = 1\n', "[optics.bogus]: unknown field"),
     ('[optics]\nvariants = ["lstm"]\n', "[optics.variants]"),
-    ('[optics]\ntap_losses_db = [0.0]\n', "[optics.tap_losses_db]"),
+    ('[optics]\ntap_losses_db = [0.0]\n', "[optics.tap_losses_db.0]: 0.0 must be > 0"),
     ('[optics]\nlines = "optics_default"\n', "[optics.lines]"),
 ])
 def test_bad_optics_fields_name_file_and_field(tmp_path, body, field):

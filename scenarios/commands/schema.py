@@ -25,6 +25,8 @@ def _json_schema(section: str) -> dict:
         from codesign.scenarios.hardware_schema import hardware_model
 
         model = hardware_model()
+    elif section == "opm_tap":
+        from codesign.scenarios.opmtap.config import OpmTapSection as model
     elif section == "technology":
         from codesign.cam.technology import TechnologyFile as model
     else:

@@ -1,11 +1,14 @@
-"""The ``[optics]`` section of an ``opm_tap`` scenario (``codesign run opm-tap-cam``), checked field by field."""
+"""The ``[optics]`` section of an ``opm_tap`` scenario (``codesign run opm-tap-cam``): its pydantic schema and settings."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from codesign.scenarios.schema import error_line
 from codesign.scenarios.shipped import ScenarioError
 
 
@@ -45,45 +48,48 @@ class OpmTapConfig:
         return d
 
 
-_TYPES = {"lines": list, "seed": int, "commissioning_hours": float, "train_days": int, "events_per_day": int,
-          "event_duration_s": float, "tap_losses_db": list, "tap_day_hours": float, "taps_per_day": int,
-          "window": int, "train_stride": int, "epochs": int, "num_prototypes": int, "variants": list, "golden_size": int,
-          "hardware_windows": int}
-_MIN = {"train_days": 1, "events_per_day": 1, "taps_per_day": 1, "window": 16, "train_stride": 1, "epochs": 1,
-        "golden_size": 1, "hardware_windows": 1, "num_prototypes": 2, "commissioning_hours": 1.0, "tap_day_hours": 1.0,
-        "event_duration_s": 60.0}
+class OpmTapSection(BaseModel):
+    """The ``[optics]`` table of an ``opm_tap`` scenario (the schema; defaults are :class:`OpmTapConfig`'s)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    lines: list[str] | None = Field(default=None, min_length=1,
+                                    description="optics scenarios (shipped names or paths) to run")
+    seed: int | None = Field(default=None, ge=0, description="commissioning-day seed (others derive from it)")
+    commissioning_hours: float | None = Field(default=None, ge=1.0, le=240.0,
+                                              description="hours of the normal-operation day (h)")
+    train_days: int | None = Field(default=None, ge=1, le=100, description="mixed-event training days per line")
+    events_per_day: int | None = Field(default=None, ge=1, le=1000, description="events of each benign type per day")
+    event_duration_s: float | None = Field(default=None, ge=60.0, le=86400.0, description="length of each event (s)")
+    tap_losses_db: list[Annotated[float, Field(gt=0, le=10)]] | None = Field(
+        default=None, min_length=1, description="tap losses of the held-out tap days (dB)")
+    tap_day_hours: float | None = Field(default=None, ge=1.0, le=240.0, description="hours of each tap day (h)")
+    taps_per_day: int | None = Field(default=None, ge=1, le=1000, description="taps per tap day and loss")
+    window: int | None = Field(default=None, ge=16, le=4096, description="samples per classifier window")
+    train_stride: int | None = Field(default=None, ge=1, le=4096, description="samples between training windows")
+    epochs: int | None = Field(default=None, ge=1, le=1000, description="classifier training epochs")
+    num_prototypes: int | None = Field(default=None, ge=2, le=4096, description="PECAN-D prototypes per subspace")
+    variants: list[str] | None = Field(default=None, min_length=1,
+                                       description="classifiers to train and run on the hardware (cnn, pecan_d)")
+    golden_size: int | None = Field(default=None, ge=1, le=100_000, description="golden vectors per exported model")
+    hardware_windows: int | None = Field(default=None, ge=1, le=1_000_000,
+                                         description="held-out windows run on the simulators")
+
+    @field_validator("variants")
+    @classmethod
+    def _known_variants(cls, names: list[str] | None) -> list[str] | None:
+        from codesign.models.opm.detector import VARIANTS  # torch: only when the field is given
+
+        if names is not None and not set(names) <= set(VARIANTS):
+            raise ValueError(f"expected some of {list(VARIANTS)}")
+        return names
 
 
 def parse_optics(raw: dict[str, Any], path: Path) -> OpmTapConfig:
-    """Validate ``raw`` (the ``[optics]`` table); every error names the file and the field."""
-    def err(fld: str, msg: str) -> ScenarioError:
-        return ScenarioError(f"{path}: [optics.{fld}]: {msg}")
-
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in _TYPES:
-            raise err(key, f"unknown field; expected some of {sorted(_TYPES)}")
-        kind = _TYPES[key]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or isinstance(value, bool):
-            raise err(key, f"{value!r} should be of type {kind.__name__}")
-        if key in _MIN and value < _MIN[key]:
-            raise err(key, f"{value} must be >= {_MIN[key]}")
-        out[key] = value
-    if "lines" in out:
-        if not out["lines"] or not all(isinstance(x, str) for x in out["lines"]):
-            raise err("lines", "expected a non-empty list of optics scenario names or paths")
-        out["lines"] = tuple(out["lines"])
-    if "tap_losses_db" in out:
-        v = out["tap_losses_db"]
-        if not v or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x <= 10 for x in v):
-            raise err("tap_losses_db", f"{v!r}; expected a non-empty list of losses in (0, 10] dB")
-        out["tap_losses_db"] = tuple(float(x) for x in v)
-    if "variants" in out:
-        from codesign.models.opm.detector import VARIANTS
-
-        if not out["variants"] or not set(out["variants"]) <= set(VARIANTS):
-            raise err("variants", f"{out['variants']!r}; expected some of {list(VARIANTS)}")
-        out["variants"] = tuple(out["variants"])
+    """Validate ``raw`` (the ``[optics]`` table) with :class:`OpmTapSection`; errors name the file and the field."""
+    try:
+        section = OpmTapSection.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(error_line(exc, str(path), OpmTapSection, prefix="optics")) from None
+    out = {k: tuple(v) if isinstance(v, list) else v for k, v in section.model_dump(exclude_none=True).items()}
     return OpmTapConfig(**out, base=Path(path).parent)
