@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from pathlib import Path
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("codesign: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (`codesign schema | head`)
+        sys.stdout = open(os.devnull, "w")  # no second error when Python flushes stdout at exit
+        return 141
     except (CodesignError, FileNotFoundError, PermissionError) as exc:  # bad input or a path the user gave
         print(f"codesign: error: {exc}", file=sys.stderr)
         return 2
