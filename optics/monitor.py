@@ -5,8 +5,9 @@ absolute power accuracy +-abs_accuracy_db (uniform, per monitor), relative accur
 (peak-to-peak across channels, uniform), OSNR accuracy +-osnr_accuracy_db (uniform, per monitor x
 channel). Per-reading noise: Gaussian power_noise_db / osnr_noise_db / gsnr_noise_db divided by
 sqrt(averaging) (``noise_model = "iid"``, independent readings), or with ``noise_model = "ar1"`` AR(1) noise of
-the same standard deviation correlated over ``noise_corr_time_s`` plus per-monitor offsets wandering at
-``offset_wander_db_per_sqrt_h`` within +-``offset_max_db`` (power and OSNR monitors; :mod:`.opm_noise`). Readings are rounded to resolution_db. Static errors come from ``calibration_seed`` (the installed
+the same standard deviation correlated over ``noise_corr_time_s`` plus per-monitor power offsets wandering at
+``offset_wander_db_per_sqrt_h`` within +-``offset_max_db`` (:mod:`.opm_noise`; an OSNR is a ratio of two powers
+read by the same monitor, so the offset cancels there). Readings are rounded to resolution_db. Static errors come from ``calibration_seed`` (the installed
 monitors), so runs with different seeds share them, as a deployed line does. Figures and sources:
 data/optics/opm.json (the scenario defaults).
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .opm_noise import ar1_noise, ar1_rho, offset_wander, time_correlated
+from .opm_noise import ar1_noise, ar1_rho, time_correlated
 from .receiver import ber_from_snr
 
 
@@ -47,7 +48,7 @@ def measure(truth: dict, channel_on: np.ndarray | None, opm: dict, rng, sample_p
 
 def _measure_ar1(truth, channel_on, opm, rng, period, source):
     p = truth["mon_power_dbm"]
-    m, s, c = p.shape
+    m, _, c = p.shape
     cal = np.random.default_rng(int(opm["calibration_seed"]))
     bias_abs = cal.uniform(-opm["abs_accuracy_db"], opm["abs_accuracy_db"], (m, 1, 1))
     bias_rel = cal.uniform(-opm["rel_accuracy_db"] / 2, opm["rel_accuracy_db"] / 2, (m, 1, c))
@@ -55,8 +56,7 @@ def _measure_ar1(truth, channel_on, opm, rng, period, source):
     pm = _quantize(p + bias_abs + bias_rel + time_correlated(opm, p.shape, rng, period, source), opm["resolution_db"])
     rho = ar1_rho(period, opm["noise_corr_time_s"], source)
     o = truth["mon_osnr_db"]
-    o_off = offset_wander(rng, m, s, period, opm["offset_wander_db_per_sqrt_h"], opm["offset_max_db"], source)
-    om = o + bias_o + ar1_noise(rng, o.shape, opm["osnr_noise_db"], rho, axis=1, source=source) + o_off[:, :, None]
+    om = o + bias_o + ar1_noise(rng, o.shape, opm["osnr_noise_db"], rho, axis=1, source=source)
     om = _quantize(om, opm["resolution_db"])
     g_noise = ar1_noise(rng, truth["gsnr_db"].shape, opm["gsnr_noise_db"], rho, axis=0, source=source)
     gm = truth["gsnr_db"] + g_noise
