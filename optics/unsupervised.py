@@ -5,7 +5,8 @@ non-overlapping windows of ``window`` samples. Each feature is taken relative to
 centred rolling median over ``baseline_windows`` windows, then one over half as many with the events left out:
 slow drift and wandering monitor offsets are removed, events shorter than about half that span are not) and scaled by its median absolute deviation (robust: most windows are
 normal). Window features (:func:`window_features`): receiver dP, dOSNR, dGSNR, channel spread sdP, dropped
-channel fraction; in-line span-loss changes per span; measured amplifier gain changes; span-loss slope.
+channel fraction; in-line span-loss changes per span; measured amplifier gain changes; span-loss sustained rise and
+receiver-power sustained fall (:func:`sustained_rise`, the temporal signature of a ramp).
 
 - :class:`ClusterTapDetector`: Gaussian-mixture clustering of the windows into normal and event clusters.
 - :class:`CoarseLocalizer`: which span, from receiver data alone. With constant-gain EDFAs a tap of L dB in span
@@ -91,9 +92,16 @@ def window_features(ds, window: int = 6, baseline_windows: int = 241) -> dict:
     rx, span, gain = (np.nan_to_num(_wmean(a, window)) for a in (rx, span, gain))
     rx[:, :4] = _detrend(rx[:, :4], baseline_windows)
     span, gain = _detrend(span, baseline_windows), _detrend(gain, baseline_windows)
-    slope = np.gradient(span, axis=0) if span.shape[0] > 1 else np.zeros_like(span)
-    return {"rx": rx, "span": span, "gain": gain, "slope": slope,
+    return {"rx": rx, "span": span, "gain": gain, "slope": sustained_rise(span), "rx_fall": sustained_rise(-rx[:, :1]),
             "start": np.arange(rx.shape[0]) * window}
+
+
+def sustained_rise(x: np.ndarray, h: int = 6) -> np.ndarray:
+    """min(x[i] - x[i-h], x[i+h] - x[i]) / h along axis 0: > 0 only where ``x`` keeps rising on both sides (a
+    ramp), ~0 on and around a step (a tap), per row (dB per window)."""
+    pad = np.pad(x, ((h, h),) + ((0, 0),) * (x.ndim - 1), mode="edge")
+    n = x.shape[0]
+    return np.minimum(x - pad[:n], pad[2 * h:2 * h + n] - x) / h
 
 
 def robust_scale(x: np.ndarray) -> np.ndarray:
