@@ -104,3 +104,14 @@ def test_benign_events_attributed_by_physics():
     assert main("tap") == "tap-like loss" and main("connector") == "ramp"
     assert main("gain_change") == "amplifier" and main("add_drop") == "channels"
     assert np.mean(c[y == 0] > 0) < 0.01
+
+
+def test_cli_bad_scenario_is_one_error(tmp_path, capsys):
+    from codesign.scenarios.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[line]\nn_spans = 3\n[time]\nduration_s = 3600\n[opm]\nnoise_model = "pink"\n')
+    assert main(["optics", "unsupervised", str(bad), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "opm.noise_model" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
