@@ -29,6 +29,7 @@ OPM_SECTIONS = {
     "opm": ("abs_accuracy_db", "rel_accuracy_db", "osnr_accuracy_db", "min_power_dbm", "power_noise_db",
             "osnr_noise_db", "gsnr_noise_db", "resolution_db"),
     "drift": ("span_loss_db_per_sqrt_h", "tx_power_db_per_sqrt_h", "max_drift_db", "amp_gain_noise_db", "step_s"),
+    "time_correlation": ("noise_corr_time_s", "offset_wander_db_per_sqrt_h", "offset_max_db"),
 }
 LABELS = {"Fiber": "fiber type", "Edfa": "amplifier", "Transceiver": "transceiver mode", "Roadm": "ROADM",
           "SI": "spectral grid"}
@@ -169,3 +170,8 @@ def opm_figures() -> dict:
 def drift_figures() -> dict:
     """Slow line-drift defaults from ``data/optics/opm.json`` (field -> value; a fresh dict)."""
     return dict(_opm_figures()["drift"])
+
+
+def time_correlation_figures() -> dict:
+    """Defaults of the 'ar1' OPM noise model from ``data/optics/opm.json`` (field -> value; a fresh dict)."""
+    return dict(_opm_figures()["time_correlation"])

@@ -63,3 +63,29 @@ def write_report(res: dict, outdir) -> list[Path]:
     fig.tight_layout()
     files.append(save_figure(fig, outdir / "detection_vs_noise.png", dpi=100))
     return files
+
+
+SUMMARY_COLS = ["line", "noise", "label_matching_rx", "label_matching_rx+inline", "coarse", "span", "two_taps",
+                "false_span_flags", "spread_rx_db", "spread_span_db", "tap_windows", "two_tap_windows"]
+LOSS_COLS = ["line", "noise", "tap_loss_db", "label_matching_rx", "label_matching_rx+inline", "coarse", "span",
+             "false_span_flags"]
+
+
+def write_unsupervised_report(results: list[dict], outdir, paper: dict) -> list[Path]:
+    """Tables of :func:`codesign.optics.unsup_eval.run_unsupervised` for several lines: unsupervised.md + CSVs."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    rows = {k: [r for res in results for r in res[k]] for k in ("summary", "loss", "benign")}
+    benign_cols = list(rows["benign"][0]) if rows["benign"] else ["line"]
+    md = ["## Unsupervised detection and localization (tap losses from the scenario's range)",
+          markdown_table(rows["summary"], SUMMARY_COLS), "",
+          "Paper (Song et al. 2024): " + ", ".join(f"{k} {v:.2%}" for k, v in paper.items()), "",
+          "## Versus tap loss", markdown_table(rows["loss"], LOSS_COLS), "",
+          "## Benign events: fraction attributed to a tap-like loss, by monitors available",
+          markdown_table(rows["benign"], benign_cols), ""]
+    p = outdir / "unsupervised.md"
+    write_text(p, "\n".join(md))
+    files = [p]
+    for name, cols in (("summary", SUMMARY_COLS), ("loss", LOSS_COLS), ("benign", benign_cols)):
+        files.append(write_csv(outdir / f"unsupervised_{name}.csv", rows[name], cols, extrasaction="ignore"))
+    return files

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .elements import Edfa, Fiber, Transmitter
-from .equipment import drift_figures, equipment, opm_figures
+from .equipment import drift_figures, equipment, opm_figures, time_correlation_figures
 from .errors import OpticsFileNotFound, OpticsInputError
 from .line import Line
+from .opm_noise import NOISE_MODELS
 from .receiver import FORMATS, Receiver
 from .schema import check_scenario
 from .spectrum import ChannelPlan
@@ -131,6 +132,21 @@ def _event(e: dict, i: int, src: str, n_spans: int, duration: float) -> dict:
     return out
 
 
+def _noise_model(o: dict, src: str, averaging: float) -> dict:
+    """``[opm]`` noise model: 'iid' (default) or 'ar1' with the time_correlation figures of opm.json."""
+    model = o.get("noise_model", "iid")
+    if model not in NOISE_MODELS:
+        raise OpticsInputError(src, "opm.noise_model", f"expected one of {NOISE_MODELS}, got {model!r}")
+    if model == "ar1" and averaging > 1:
+        raise OpticsInputError(src, "opm.averaging", "averaging divides independent reading noise; with "
+                               "noise_model = 'ar1' the readings are correlated, set averaging = 1")
+    lib = time_correlation_figures()
+    out = {k: _get(o, k, src, "opm", lib[k], lo=0) for k in lib}
+    if out["noise_corr_time_s"] <= 0:
+        raise OpticsInputError(src, "opm.noise_corr_time_s", f"must be > 0 s, got {out['noise_corr_time_s']}")
+    return {"noise_model": model, **out}
+
+
 def load_scenario(path_or_dict, source: str | None = None) -> Scenario:
     """Parse a scenario TOML file (or an already-loaded dict)."""
     if isinstance(path_or_dict, Scenario):
@@ -166,6 +182,7 @@ def load_scenario(path_or_dict, source: str | None = None) -> Scenario:
     opm["averaging"] = _get(o, "averaging", src, "opm", 1.0, lo=0)
     opm["min_power_dbm"] = _get(o, "min_power_dbm", src, "opm", lib["min_power_dbm"])
     opm["calibration_seed"] = _get(o, "calibration_seed", src, "opm", 0, kind=int, lo=0)
+    opm.update(_noise_model(o, src, opm["averaging"]))
     dr = raw.get("drift", {})
     drift = {k: _get(dr, k, src, "drift", dv, lo=0) for k, dv in drift_figures().items()}
     n_spans = len(line.spans)

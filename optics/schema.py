@@ -74,6 +74,10 @@ class OpmSec(_Sec):
     averaging: Num = None
     min_power_dbm: Num = None
     calibration_seed: Count = Field(default=None, ge=0)
+    noise_model: str | None = None
+    noise_corr_time_s: Num = Field(default=None, gt=0)
+    offset_wander_db_per_sqrt_h: Num = Field(default=None, ge=0)
+    offset_max_db: Num = Field(default=None, ge=0)
 
 
 class DriftSec(_Sec):

@@ -149,7 +149,7 @@ def simulate_dataset(scenario, seed: int = 0, progress: bool = False, opm_overri
     truth = evaluate_chunked(line, state, progress=progress)
     opm = dict(sc.opm, **(opm_overrides or {}))
     lab = np.asarray(rec["label"], float).reshape(n, 4)
-    meas = measure(truth, state.channel_on, opm, rng)
+    meas = measure(truth, state.channel_on, opm, rng, period, f"{sc.source} [opm]")
     return OpmDataset(
         time_s=np.arange(n) * period, frequency_hz=line.plan.frequency_hz.copy(),
         monitor_names=line.monitor_names, span_monitors=line.span_monitors(),

@@ -28,6 +28,15 @@ def register(subparsers):
     e.add_argument("--seed", type=nonneg_int, default=0, help="base random seed")
     e.add_argument("--no-progress", action="store_true", help="disable the progress bar")
     e.set_defaults(func=_evaluate)
+    u = sub.add_parser("unsupervised", help="the paper's unsupervised method: label matching, coarse / span / two-tap "
+                                            "localization, OPM noise models, benign events (markdown + CSV)")
+    u.add_argument("scenarios", nargs="*", default=None,
+                   help="scenario TOML files or shipped names (default: optics_default line_3x40km)")
+    u.add_argument("-o", "--outdir", type=Path, default=Path("runs/optics/unsupervised"),
+                   help="output folder (default runs/optics/unsupervised)")
+    u.add_argument("--quick", action="store_true", help="12 h runs with fewer events (for smoke tests)")
+    u.add_argument("--seed", type=nonneg_int, default=0, help="base random seed")
+    u.set_defaults(func=_unsupervised)
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])
 
 
@@ -71,5 +80,24 @@ def _evaluate(args) -> int:
     files = write_report(res, args.outdir)
     files.append(write_manifest(args.outdir, "optics evaluate", vars(args), [path]))
     print((Path(args.outdir) / "evaluation.md").read_text())
+    print("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def _unsupervised(args) -> int:
+    from codesign.optics import load_scenario
+    from codesign.optics.report import write_unsupervised_report
+    from codesign.optics.unsup_eval import PAPER, run_unsupervised
+    from codesign.scenarios.outputs import prepare_output, write_manifest
+    from codesign.scenarios.shipped import resolve_scenario
+
+    paths = [resolve_scenario(s) for s in (args.scenarios or ["optics_default", "line_3x40km"])]
+    for path in paths:
+        load_scenario(path)  # validated before the output folder is touched
+    prepare_output(args.outdir, "-o/--outdir")
+    results = [run_unsupervised(path, quick=args.quick, seed=args.seed) for path in paths]
+    files = write_unsupervised_report(results, args.outdir, PAPER)
+    files.append(write_manifest(args.outdir, "optics unsupervised", vars(args), paths))
+    print((Path(args.outdir) / "unsupervised.md").read_text())
     print("wrote " + ", ".join(str(f) for f in files))
     return 0
