@@ -3,16 +3,20 @@
 ``equipment.json`` holds typed entries -- ``Fiber``, ``Edfa``, ``Transceiver``, ``Roadm``, ``SI`` (spectral
 grid) -- each named by ``type_variety``, with one default per type; ``opm.json`` holds the OPM accuracy/noise
 figures and the slow line drift. Every value is ``{"value": ..., "source": ...}``; units are in the field names.
+Both files are validated by pydantic schemas (:data:`EquipmentFile`, :data:`OpmFile`) built from
+:data:`FIELDS` and :data:`OPM_SECTIONS`.
 Scenarios name entries by type and may override single values (see :mod:`codesign.optics.scenario`).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .errors import OpticsInputError
 
@@ -88,78 +92,97 @@ def _read(name: str) -> tuple[str, dict]:
     return str(f), raw
 
 
-def _value(src: str, where: str, item, text: bool = False):
-    """Checked ``{"value", "source"}`` pair -> (value, source)."""
-    if not isinstance(item, dict) or set(item) != {"value", "source"}:
-        raise OpticsInputError(src, where, f"expected {{\"value\": ..., \"source\": ...}}, got {item!r}")
-    v, s = item["value"], item["source"]
-    if not isinstance(s, str) or len(s.strip()) < 5:
-        raise OpticsInputError(src, f"{where}.source", f"expected a citation, got {s!r}")
-    if text:
-        if not isinstance(v, str):
-            raise OpticsInputError(src, f"{where}.value", f"expected a string, got {v!r}")
-        return v, s
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise OpticsInputError(src, f"{where}.value", f"expected a finite number, got {v!r}")
-    return float(v), s
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
-def _entry(src: str, kind: str, i: int, e) -> EquipmentEntry:
-    if not isinstance(e, dict) or not isinstance(e.get("type_variety"), str):
-        raise OpticsInputError(src, f"{kind}[{i}].type_variety", "missing (every entry is named by type_variety)")
-    name = e["type_variety"]
-    extra = sorted(set(e) - {"type_variety", *FIELDS[kind]})
-    if extra:
-        raise OpticsInputError(src, f"{kind}[{name}].{extra[0]}", f"unknown field; expected {FIELDS[kind]}")
-    vals, srcs = {}, {}
-    for k in FIELDS[kind]:
-        if k not in e:
-            raise OpticsInputError(src, f"{kind}[{name}].{k}", "missing")
-        vals[k], srcs[k] = _value(src, f"{kind}[{name}].{k}", e[k], k in TEXT_FIELDS)
-    return EquipmentEntry(kind, name, vals, srcs)
+class Sourced(_Strict):
+    """A number with the citation it comes from."""
+
+    value: float
+    source: str = Field(min_length=5, description="citation (paper or data sheet, year, table)")
+
+
+class SourcedText(Sourced):
+    value: str  # type: ignore[assignment]
+
+
+def _entry_model(kind: str) -> type[BaseModel]:
+    """Schema of one ``kind`` entry: ``type_variety`` plus every field of :data:`FIELDS` as a sourced value."""
+    fields: dict = {"type_variety": (str, Field(min_length=1))}
+    for name in FIELDS[kind]:
+        fields[name] = (SourcedText if name in TEXT_FIELDS else Sourced, ...)
+    return create_model(f"{kind}Entry", __base__=_Strict, **fields)
+
+
+#: the schema of equipment.json: one list of entries per type, the default name per type
+EquipmentFile = create_model(
+    "EquipmentFile", __base__=_Strict, description=(str, ""),
+    defaults=(create_model("Defaults", __base__=_Strict, **{k: (str, ...) for k in FIELDS}), ...),
+    **{kind: (list[_entry_model(kind)], Field(min_length=1)) for kind in FIELDS})  # type: ignore[valid-type]
+#: the schema of opm.json: one table of sourced values per section of :data:`OPM_SECTIONS`
+OpmFile = create_model(
+    "OpmFile", __base__=_Strict, description=(str, ""),
+    **{sec: (create_model(f"{sec}_figures", __base__=_Strict, **{k: (Sourced, ...) for k in keys}), ...)
+       for sec, keys in OPM_SECTIONS.items()})
+
+
+def _validated(model: type[BaseModel], src: str, raw: dict) -> BaseModel:
+    """``raw`` validated by ``model``; the first error as one OpticsInputError naming the field
+    (list entries by their ``type_variety``)."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    parts: list[str] = []
+    node = raw
+    for part in err["loc"]:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            node = node[part]
+            name = node.get("type_variety") if isinstance(node, dict) else None
+            parts[-1] += f"[{name if isinstance(name, str) else part}]"
+            continue
+        node = node.get(part) if isinstance(node, dict) else None
+        parts.append(str(part))
+    kind = err["type"]
+    problem = {"missing": "missing", "extra_forbidden": "unknown field"}.get(kind)
+    if kind == "extra_forbidden":
+        head = parts[0].split("[")[0] if parts else ""
+        known = list(FIELDS.get(head) or OPM_SECTIONS.get(head) or ())
+        close = difflib.get_close_matches(parts[-1], known, n=1)
+        problem += (f" (did you mean {close[0]!r}?)" if close else "") + (f"; expected {known}" if known else "")
+    if problem is None:
+        problem = f"{err.get('input')!r}: {err['msg'][0].lower()}{err['msg'][1:]}"
+    raise OpticsInputError(src, ".".join(parts) or "/", problem)
 
 
 @lru_cache(maxsize=1)
 def equipment() -> EquipmentLibrary:
-    """The equipment library ``data/optics/equipment.json`` (read once)."""
+    """The equipment library ``data/optics/equipment.json`` (read once, validated by :data:`EquipmentFile`)."""
     src, raw = _read("equipment.json")
-    entries = {}
+    lib = _validated(EquipmentFile, src, raw)
+    entries: dict = {}
     for kind in FIELDS:
-        items = raw.get(kind)
-        if not isinstance(items, list) or not items:
-            raise OpticsInputError(src, kind, "missing (expected a list of entries)")
         entries[kind] = {}
-        for i, e in enumerate(items):
-            ent = _entry(src, kind, i, e)
-            if ent.type_variety in entries[kind]:
-                raise OpticsInputError(src, f"{kind}[{ent.type_variety}]", "duplicate type_variety")
-            entries[kind][ent.type_variety] = ent
-    defaults = raw.get("defaults")
-    if not isinstance(defaults, dict):
-        raise OpticsInputError(src, "defaults", "missing (expected the default type_variety per type)")
+        for e in getattr(lib, kind):
+            if e.type_variety in entries[kind]:
+                raise OpticsInputError(src, f"{kind}[{e.type_variety}]", "duplicate type_variety")
+            vals = {k: getattr(e, k).value for k in FIELDS[kind]}
+            srcs = {k: getattr(e, k).source for k in FIELDS[kind]}
+            entries[kind][e.type_variety] = EquipmentEntry(kind, e.type_variety, vals, srcs)
     for kind in FIELDS:
-        if defaults.get(kind) not in entries[kind]:
-            raise OpticsInputError(src, f"defaults.{kind}", f"{defaults.get(kind)!r} is not one of "
+        if getattr(lib.defaults, kind) not in entries[kind]:
+            raise OpticsInputError(src, f"defaults.{kind}", f"{getattr(lib.defaults, kind)!r} is not one of "
                                                             f"{list(entries[kind])}")
-    return EquipmentLibrary(src, entries, {k: defaults[k] for k in FIELDS})
+    return EquipmentLibrary(src, entries, {k: getattr(lib.defaults, k) for k in FIELDS})
 
 
 @lru_cache(maxsize=1)
 def _opm_figures() -> dict:
     src, raw = _read("opm.json")
-    out = {}
-    for sec, keys in OPM_SECTIONS.items():
-        d = raw.get(sec)
-        if not isinstance(d, dict):
-            raise OpticsInputError(src, sec, "missing section")
-        extra = sorted(set(d) - set(keys))
-        if extra:
-            raise OpticsInputError(src, f"{sec}.{extra[0]}", f"unknown field; expected {keys}")
-        for k in keys:
-            if k not in d:
-                raise OpticsInputError(src, f"{sec}.{k}", "missing")
-        out[sec] = {k: _value(src, f"{sec}.{k}", d[k])[0] for k in keys}
-    return out
+    figures = _validated(OpmFile, src, raw)
+    return {sec: {k: getattr(getattr(figures, sec), k).value for k in keys} for sec, keys in OPM_SECTIONS.items()}
 
 
 def opm_figures() -> dict:

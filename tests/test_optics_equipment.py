@@ -98,3 +98,26 @@ def test_library_value_without_source_is_rejected(tmp_path, monkeypatch):
         monkeypatch.undo()
         equipment.cache_clear()
     assert equipment().get("Fiber", "SSMF")["loss_db_km"] > 0
+
+
+@pytest.mark.parametrize("mutate, field, problem", [
+    (lambda r: r["Fiber"][0].__setitem__("loss_db_kmm", {"value": 0.2, "source": "x" * 8}),
+     "Fiber[SSMF].loss_db_kmm", "did you mean 'loss_db_km'"),
+    (lambda r: r["Fiber"][0]["loss_db_km"].__setitem__("value", float("inf")), "Fiber[SSMF].loss_db_km.value", "finite"),
+    (lambda r: r["Edfa"][0]["nf_db"].__setitem__("value", True), "nf_db.value", "valid number"),
+    (lambda r: r["defaults"].__setitem__("Fiber", "G.652X"), "defaults.Fiber", "not one of"),
+])
+def test_library_schema_names_the_field(tmp_path, monkeypatch, mutate, field, problem):
+    """equipment.json is validated by its pydantic schema: the error names the entry, the field and the rule."""
+    raw = json.loads(eqmod._data_file("equipment.json").read_text())
+    mutate(raw)
+    (tmp_path / "equipment.json").write_text(json.dumps(raw, allow_nan=True))
+    monkeypatch.setattr(eqmod, "_data_file", lambda name: tmp_path / name)
+    equipment.cache_clear()
+    try:
+        with pytest.raises(OpticsInputError) as info:
+            equipment()
+    finally:
+        monkeypatch.undo()
+        equipment.cache_clear()
+    assert info.value.field.endswith(field) and problem in str(info.value)
