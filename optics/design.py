@@ -222,7 +222,7 @@ def roadm_degree_targets(g, eq: GnpyEquipment) -> None:
     """Per-degree target power (dBm per channel) of every ROADM, keyed by the egress element uid."""
     baud = float(eq.si.get("baud_rate", 32e9))
     for r, d in [(u, d) for u, d in g.nodes(data=True) if d["type"] == "Roadm"]:
-        spec = eq.roadm_spec(d["type_variety"], f"elements[{r}].type_variety")
+        spec = eq.roadm_spec(d["type_variety"], f"elements[{r}].type_variety", g.graph["src"])
         p = d["params"]
         tgt = p.get("target_pch_out_db", spec.get("target_pch_out_db"))
         psd = p.get("target_psd_out_mWperGHz", spec.get("target_psd_out_mWperGHz"))

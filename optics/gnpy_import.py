@@ -70,24 +70,23 @@ class GnpyEquipment:
         self.fiber = {f.get("type_variety"): f for f in data.get("Fiber") or []}
         self.edfa = {a.get("type_variety"): a for a in data.get("Edfa") or []}
 
-    def amp(self, variety: str, where: str) -> dict:
-        """The amplifier entry ``variety`` (an unsupported model is one error naming ``where``)."""
+    def amp(self, variety: str, where: str, src: str | None = None) -> dict:
+        """The amplifier entry ``variety``; unknown or unsupported (OpenROADM, advanced, multiband models, a
+        dual stage without a variable-gain booster) is one error naming ``src`` (the topology) and ``where``."""
+        src = src or self.src
         a = self.edfa.get(variety)
         if a is None:
-            raise OpticsInputError(self.src, where, f"amplifier {variety!r} not in equipment file {self.src}")
+            raise OpticsInputError(src, where, f"amplifier {variety!r} not in equipment file {self.src}")
         t = a.get("type_def")
         if t not in AMP_MODELS:
-            raise OpticsInputError(self.src, where, f"amplifier {variety!r} has model {t!r}: not supported "
-                                                    f"(supported: {', '.join(AMP_MODELS)})")
+            raise OpticsInputError(src, where, f"amplifier {variety!r} (equipment file {self.src}) has model "
+                                               f"{t!r}: not supported (supported: {', '.join(AMP_MODELS)})")
         if t == "dual_stage":
-            for part in ("preamp_variety", "booster_variety"):
-                sub = self.edfa.get(a.get(part))
-                if sub is None or sub.get("type_def") not in ("variable_gain", "fixed_gain"):
-                    raise OpticsInputError(self.src, f"{where}.{part}", f"dual-stage amplifier {variety!r}: "
-                                                                        f"{part} {a.get(part)!r} unsupported")
-            if self.edfa[a["booster_variety"]]["type_def"] != "variable_gain":
-                raise OpticsInputError(self.src, where, f"dual-stage amplifier {variety!r}: only a "
-                                                        "variable_gain booster is supported")
+            pre, boo = self.edfa.get(a.get("preamp_variety")), self.edfa.get(a.get("booster_variety"))
+            if pre is None or boo is None or pre.get("type_def") not in ("variable_gain", "fixed_gain") \
+                    or boo.get("type_def") != "variable_gain":
+                raise OpticsInputError(src, where, f"dual-stage amplifier {variety!r} (equipment file {self.src}):"
+                                                   " needs a known preamp and a variable_gain booster")
         return a
 
     def amp_limits(self, variety: str) -> dict:
@@ -104,10 +103,11 @@ class GnpyEquipment:
         """Amplifiers GNPy may choose by itself (``allowed_for_design``, supported models only)."""
         return [n for n, a in self.edfa.items() if a.get("allowed_for_design") and a.get("type_def") in AMP_MODELS]
 
-    def roadm_spec(self, variety: str | None, where: str) -> dict:
+    def roadm_spec(self, variety: str | None, where: str, src: str | None = None) -> dict:
         v = variety or "default"
         if v not in self.roadm:
-            raise OpticsInputError(self.src, where, f"ROADM type_variety {v!r} not in equipment file {self.src}")
+            raise OpticsInputError(src or self.src, where, f"ROADM type_variety {v!r} not in equipment file "
+                                                           f"{self.src}")
         return self.roadm[v]
 
 
@@ -157,9 +157,9 @@ def read_topology(path, eqpt: GnpyEquipment | None = None) -> nx.DiGraph:
             p["length"] = _length_km(src, uid, p)
             p["length_units"] = "km"
         if t == "Edfa" and eqpt is not None and node["type_variety"] not in (None, "", "default"):
-            eqpt.amp(node["type_variety"], f"elements[{uid}].type_variety")
+            eqpt.amp(node["type_variety"], f"elements[{uid}].type_variety", src)
         if t == "Roadm" and eqpt is not None:
-            eqpt.roadm_spec(node["type_variety"], f"elements[{uid}].type_variety")
+            eqpt.roadm_spec(node["type_variety"], f"elements[{uid}].type_variety", src)
         g.add_node(uid, **node)
     for i, c in enumerate(topo["connections"]):
         for key in ("from_node", "to_node"):
