@@ -218,24 +218,41 @@ def _target_dp(g, eq, u) -> float:
     return min(max(dp, rng[0]), rng[1])
 
 
+def _equalization_dbm(baud_hz: float, spacing_hz: float, power, psd, psw):
+    """Target power (dBm per channel) from a power, a PSD (mW/GHz over the baud rate) or a power per slot
+    width (mW/GHz over the spacing), whichever is given first; None if none."""
+    if power is not None:
+        return float(power)
+    if psd is not None:
+        return _lin2db(float(psd) * baud_hz / 1e9)
+    if psw is not None:
+        return _lin2db(float(psw) * spacing_hz / 1e9)
+    return None
+
+
 def roadm_degree_targets(g, eq: GnpyEquipment) -> None:
-    """Per-degree target power (dBm per channel) of every ROADM, keyed by the egress element uid."""
-    baud = float(eq.si.get("baud_rate", 32e9))
+    """Target power (dBm per channel) of every ROADM: ``default_dbm`` and ``degree_dbm`` keyed by the egress
+    element uid (per-degree power, PSD or power per slot width first, then the element's, then its entry's)."""
+    baud, spacing = float(eq.si.get("baud_rate", 32e9)), float(eq.si.get("spacing", 50e9))
     for r, d in [(u, d) for u, d in g.nodes(data=True) if d["type"] == "Roadm"]:
         spec = eq.roadm_spec(d["type_variety"], f"elements[{r}].type_variety", g.graph["src"])
         p = d["params"]
-        tgt = p.get("target_pch_out_db", spec.get("target_pch_out_db"))
-        psd = p.get("target_psd_out_mWperGHz", spec.get("target_psd_out_mWperGHz"))
-        if tgt is None and psd is not None:
-            tgt = _lin2db(float(psd) * baud / 1e9)
-        per = dict(p.get("per_degree_pch_out_db") or {})
-        if tgt is None and not per:
-            raise OpticsInputError(g.graph["src"], f"elements[{r}].params.target_pch_out_db",
-                                   "no target power in the element or its equipment entry")
-        d["degree_dbm"] = {s: float(per.get(s, tgt)) for s in g.successors(r)
-                           if g.nodes[s]["type"] != "Transceiver"}
-        d["loss_db"] = float(p.get("loss") or 0.0)
-        d["spec"] = spec
+        keys = ("target_pch_out_db", "target_psd_out_mWperGHz", "target_out_mWperSlotWidth")
+        own = _equalization_dbm(baud, spacing, *(p.get(k) for k in keys))
+        lib = _equalization_dbm(baud, spacing, *(spec.get(k) for k in keys))
+        default = own if own is not None else lib
+        per = [p.get(k) or {} for k in ("per_degree_pch_out_db", "per_degree_pch_psd", "per_degree_pch_psw")]
+        degree = {}
+        for s in g.successors(r):
+            if g.nodes[s]["type"] == "Transceiver":
+                continue
+            t = _equalization_dbm(baud, spacing, *(x.get(s) for x in per))
+            t = default if t is None else t
+            if t is None:
+                raise OpticsInputError(g.graph["src"], f"elements[{r}].params.target_pch_out_db",
+                                       "no target power in the element or its equipment entry")
+            degree[s] = t
+        d.update(degree_dbm=degree, default_dbm=default, loss_db=float(p.get("loss") or 0.0), spec=spec)
 
 
 def set_amplifiers(g, eq: GnpyEquipment) -> None:

@@ -1,7 +1,7 @@
 """Fast many-sample line evaluation: precomputed GN-model terms + one fused Numba kernel.
 
-Factorization used (lines of Fiber / Edfa / Voa, no ROADM): every element scales all channels of a
-sample by the same factor except the static EDFA tilt, so the signal at the input of span k is
+Factorization used (between ROADMs; a ROADM restarts it, see ``fastline_kernel._roadm``): every element scales
+all channels of a sample by the same factor except the static EDFA tilt, so the signal at the input of span k is
 ``P_tx[s, c] * a_k[s] * T_k[c]`` (a_k: product of all flat gains/losses so far, per sample; T_k: product of
 the tilts so far, static). The GN sum ``sum_j eta_ij P_j^2`` therefore equals
 ``a_k^2 * (P_tx^2 @ (eta_k * T_k^2).T)[s, i]`` (the kernel keeps ASE and NLI in the same normalized units:

@@ -10,8 +10,6 @@ Errors name file and field.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -206,8 +204,9 @@ def line_from_design(g: nx.DiGraph, path: list[str], eq: GnpyEquipment, modulati
                 osnr = _roadm_impairment(spec, kind, "roadm-osnr")
                 osnr = float(spec["add_drop_osnr"]) + 10 * np.log10(2) if osnr is None else osnr
                 extra.append(osnr)
-            target = d["degree_dbm"].get(nxt, -np.inf) if kind != "drop" else \
-                _first(d["params"].get("target_pch_out_db"), spec.get("target_pch_out_db"), -20.0)
+            target = d["degree_dbm"][nxt] if kind != "drop" else d["default_dbm"]
+            if target is None:
+                raise OpticsInputError(src, f"elements[{uid}].params.target_pch_out_db", "no target power")
             elems.append(Roadm(uid, target, osnr if osnr is not None else np.inf, loss_db=loss))
         else:
             raise OpticsInputError(src, f"elements[{uid}]", f"{t} in the middle of the path")

@@ -135,3 +135,11 @@ def test_non_json_topology_is_one_error(tmp_path):
     xls.write_bytes(b"\xd0\xcf\x11\xe0 not json")
     with pytest.raises(OpticsInputError, match=r"net\.xls.*spreadsheet"):
         load_gnpy_line(xls, _files(tmp_path, _topo())[1])
+
+
+def test_roadm_psd_target(tmp_path):
+    topo = _topo(roadm_a={"target_psd_out_mWperGHz": 3.125e-4})  # x 32 GBd = 0.01 mW = -20 dBm; B: -18 dBm
+    topo["elements"][3]["params"] = {"per_degree_pch_psw": {"fused B": 4e-4}}  # x 50 GHz = 0.02 mW
+    line = load_gnpy_line(*_files(tmp_path, topo), "trx A", "trx C")
+    ra, rb, _ = [e for e in line.elements if isinstance(e, Roadm)]
+    assert ra.target_pch_out_dbm == pytest.approx(-20.0) and rb.target_pch_out_dbm == pytest.approx(10 * math.log10(0.02))
