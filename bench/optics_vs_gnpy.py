@@ -72,8 +72,8 @@ def run(quick: bool = False) -> list[dict]:
         eq = gain_mode_equipment(Path(tmp) / "eq.json")
         ex = gnpy_example_dir()
         lines = {"1-span 76-ch (GNPy edfa example)": (ex / "edfa_example_network.json", eq, None),
-                 "32-span 76-ch": (write_chain_topology(Path(tmp) / "chain.json", [60 + (7 * i) % 40 for i in range(32)]),
-                                   eq, None),
+                 "32-span 76-ch": (write_chain_topology(Path(tmp) / "chain.json",
+                                                        [60 + (7 * i) % 40 for i in range(32)]), eq, None),
                  "CORONET path 97 elements (48 EDFAs, 13 ROADMs), 76-ch, both designed":
                      (ex / "CORONET_Global_Topology.json", ex / "eqpt_config.json", ("trx Abilene", "trx Albany"))}
         for name, (topo, eqf, pair) in lines.items():

@@ -10,7 +10,6 @@ Errors name file and field.
 
 from __future__ import annotations
 
-
 import networkx as nx
 import numpy as np
 
@@ -77,11 +76,11 @@ def _fiber(uid, node, eqpt, src) -> Fiber:
     pmd = p.get("pmd_coef", fib.get("pmd_coef"))
     pmd = float(pmd) * 1e12 * 1e3 ** 0.5 if pmd is not None else lib["pmd_ps_sqrt_km"]  # s/sqrt(m) -> ps/sqrt(km)
     span = ((eqpt or {}).get("Span") or [{}])[0]
+    loss = {k: _num(src, f"elements[{uid}].params.{k}", _first(p.get(k), span.get(k), 0), nonneg=True)
+            for k in ("con_in", "con_out", "att_in")}  # null: the Span default (0 for att_in)
     return Fiber(uid=uid, length_km=length,
                  loss_db_km=_num(src, f"elements[{uid}].params.loss_coef", p["loss_coef"], nonneg=True),
-                 con_in_db=_num(src, f"elements[{uid}].params.con_in", _first(p.get("con_in"), span.get("con_in"), 0), nonneg=True),
-                 con_out_db=_num(src, f"elements[{uid}].params.con_out", _first(p.get("con_out"), span.get("con_out"), 0), nonneg=True),
-                 att_in_db=_num(src, f"elements[{uid}].params.att_in", _first(p.get("att_in"), 0), nonneg=True),
+                 con_in_db=loss["con_in"], con_out_db=loss["con_out"], att_in_db=loss["att_in"],
                  dispersion_ps_nm_km=disp, effective_area_um2=area, pmd_ps_sqrt_km=pmd)
 
 
@@ -111,7 +110,7 @@ def _edfa(uid, node, eqpt, src, prev_loss_db) -> Edfa:
                 p_max_dbm=spec.get("p_max", lib["p_max_dbm"]),
                 tilt_db=float(op.get("tilt_target", 0) or 0), out_voa_db=float(op.get("out_voa", 0) or 0),
                 mode=op.get("mode", "gain"),
-                target_pch_out_dbm=float(op.get("target_pch_out_dbm", 0.0)))
+                target_pch_out_dbm=float(_first(op.get("target_pch_out_dbm"), 0.0)))
 
 
 def line_from_graph(g: nx.DiGraph, eqpt: dict | None = None, source: str | None = None,

@@ -142,4 +142,5 @@ def test_roadm_psd_target(tmp_path):
     topo["elements"][3]["params"] = {"per_degree_pch_psw": {"fused B": 4e-4}}  # x 50 GHz = 0.02 mW
     line = load_gnpy_line(*_files(tmp_path, topo), "trx A", "trx C")
     ra, rb, _ = [e for e in line.elements if isinstance(e, Roadm)]
-    assert ra.target_pch_out_dbm == pytest.approx(-20.0) and rb.target_pch_out_dbm == pytest.approx(10 * math.log10(0.02))
+    assert ra.target_pch_out_dbm == pytest.approx(-20.0)
+    assert rb.target_pch_out_dbm == pytest.approx(10 * math.log10(0.02))
