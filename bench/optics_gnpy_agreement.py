@@ -31,7 +31,32 @@ LINES = {  # file -> transceiver pairs (None: the first and the last transceiver
     "CORONET_CONUS_Topology.json": [("trx Abilene", "trx Albany"), ("trx Seattle", "trx Miami")],
     "fused_roadm_example_network.json": [("trx Site_A", "trx Site_C")],
 }
-QUICK = ("edfa_example_network.json", "meshTopologyExampleV2.json", "fused_roadm_example_network.json")
+MESH_ROADM_VARIANTS = "meshTopologyExampleV2.json, ROADM variants"
+QUICK = ("edfa_example_network.json", "meshTopologyExampleV2.json", MESH_ROADM_VARIANTS,
+         "fused_roadm_example_network.json")
+LINES[MESH_ROADM_VARIANTS] = LINES["meshTopologyExampleV2.json"][:3]
+
+
+def mesh_roadm_variants(tmp: Path) -> Path:
+    """GNPy's mesh example with other ROADM settings from its own equipment file: Brest and Vannes
+    ``detailed_impairments`` (express/add/drop losses, add/drop OSNR 41 dB), Lorient ``roadm_type_1`` (-18 dBm,
+    add/drop OSNR 35 dB), Lannion -19 dBm with -17 dBm on its degree towards Stbrieuc."""
+    from codesign.optics.gnpy_compare import gnpy_example_dir
+
+    d = json.loads((gnpy_example_dir() / "meshTopologyExampleV2.json").read_text())
+    for e in d["elements"]:
+        if e["type"] != "Roadm":
+            continue
+        if "Brest" in e["uid"] or "Vannes" in e["uid"]:
+            e["type_variety"] = "detailed_impairments"
+        elif "Lorient" in e["uid"]:
+            e["type_variety"] = "roadm_type_1"
+        elif "Lannion" in e["uid"]:
+            e["params"] = {"target_pch_out_db": -19,
+                           "per_degree_pch_out_db": {"east edfa in Lannion_CAS to Stbrieuc": -17}}
+    out = tmp / "meshTopologyExampleV2_roadm_variants.json"
+    out.write_text(json.dumps(d))
+    return out
 
 
 def gnpy_readable_copy(topo: Path, tmp: Path) -> tuple[Path, str]:
@@ -92,7 +117,8 @@ def run(quick: bool = False) -> list[dict]:
         for name, pairs in LINES.items():
             if quick and name not in QUICK:
                 continue
-            rows += compare(name, pairs, ex / "eqpt_config.json", ex / name, Path(tmp))
+            topo = mesh_roadm_variants(Path(tmp)) if name == MESH_ROADM_VARIANTS else ex / name
+            rows += compare(name, pairs, ex / "eqpt_config.json", topo, Path(tmp))
     return rows
 
 
