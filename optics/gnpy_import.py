@@ -53,6 +53,20 @@ def _merged(defaults: dict, given: dict | None) -> dict:
     return out
 
 
+AMP_FIELDS = {"variable_gain": ("gain_min", "gain_flatmax", "p_max", "nf_min", "nf_max"),
+              "fixed_gain": ("gain_min", "gain_flatmax", "p_max", "nf0"), "dual_stage": ("gain_min",)}
+
+
+def check_numbers(src, where: str, d: dict, keys, required: bool = False) -> None:
+    """Each of ``keys`` in ``d`` is a finite number (or null / absent unless ``required``): else one error."""
+    for k in keys:
+        v = d.get(k)
+        if v is None and not required:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
+            raise OpticsInputError(src, f"{where}.{k}", f"expected a number, got {v!r}")
+
+
 class GnpyEquipment:
     """GNPy equipment file: ``si``, ``span`` (dicts), ``roadm``, ``edfa``, ``fiber`` (dicts by type_variety)."""
 
@@ -60,15 +74,21 @@ class GnpyEquipment:
         self.src = src
         self.raw = data
         si = (data.get("SI") or [{}])[0]
+        check_numbers(src, "SI[0]", si, ("f_min", "f_max", "spacing", "baud_rate"), required=True)
+        check_numbers(src, "SI[0]", si, ("power_dbm", "tx_power_dbm", "roll_off", "tx_osnr"))
         self.si = dict(si)
         if self.si.get("tx_power_dbm") is None and "power_dbm" in self.si:
             self.si["tx_power_dbm"] = self.si["power_dbm"]
         self.span = _merged(SPAN_DEFAULTS, (data.get("Span") or [{}])[0])
+        check_numbers(src, "Span[0]", self.span, ("max_fiber_lineic_loss_for_raman", "target_extended_gain",
+                                                  "max_length", "padding", "EOL", "con_in", "con_out",
+                                                  "span_loss_ref", "power_slope", "voa_margin", "voa_step"))
         self.roadm = {}
         for r in data.get("Roadm") or []:
             self.roadm[r.get("type_variety") or "default"] = _merged(ROADM_DEFAULTS, r)
         self.fiber = {f.get("type_variety"): f for f in data.get("Fiber") or []}
         self.edfa = {a.get("type_variety"): a for a in data.get("Edfa") or []}
+        self._design = None
 
     def amp(self, variety: str, where: str, src: str | None = None) -> dict:
         """The amplifier entry ``variety``; unknown or unsupported (OpenROADM, advanced, multiband models, a
@@ -81,6 +101,7 @@ class GnpyEquipment:
         if t not in AMP_MODELS:
             raise OpticsInputError(src, where, f"amplifier {variety!r} (equipment file {self.src}) has model "
                                                f"{t!r}: not supported (supported: {', '.join(AMP_MODELS)})")
+        check_numbers(src, f"{where} (equipment Edfa[{variety}])", a, AMP_FIELDS[t], required=True)
         if t == "dual_stage":
             pre, boo = self.edfa.get(a.get("preamp_variety")), self.edfa.get(a.get("booster_variety"))
             if pre is None or boo is None or pre.get("type_def") not in ("variable_gain", "fixed_gain") \
@@ -100,8 +121,13 @@ class GnpyEquipment:
                 "p_max": float(a["p_max"]), "raman": bool(a.get("raman", False))}
 
     def design_amps(self) -> list[str]:
-        """Amplifiers GNPy may choose by itself (``allowed_for_design``, supported models only)."""
-        return [n for n, a in self.edfa.items() if a.get("allowed_for_design") and a.get("type_def") in AMP_MODELS]
+        """Amplifiers GNPy may choose by itself (``allowed_for_design``, supported models only; each checked)."""
+        if self._design is None:
+            self._design = [n for n, a in self.edfa.items()
+                            if a.get("allowed_for_design") and a.get("type_def") in AMP_MODELS]
+            for n in self._design:
+                self.amp(n, f"Edfa[{n}]")
+        return list(self._design)
 
     def roadm_spec(self, variety: str | None, where: str, src: str | None = None) -> dict:
         v = variety or "default"
@@ -150,12 +176,18 @@ def read_topology(path, eqpt: GnpyEquipment | None = None) -> nx.DiGraph:
                                    f"unknown element {t!r}; expected one of {SUPPORTED_TYPES}")
         node = {"type": t, "type_variety": el.get("type_variety"), "params": dict(el.get("params") or {}),
                 "operational": dict(el.get("operational") or {})}
+        where = f"elements[{uid}]"
         if t == "Fiber":
             p = node["params"]
             if "loss_coef" not in p or p["loss_coef"] is None:
-                raise OpticsInputError(src, f"elements[{uid}].params.loss_coef", "missing")
+                raise OpticsInputError(src, f"{where}.params.loss_coef", "missing")
             p["length"] = _length_km(src, uid, p)
             p["length_units"] = "km"
+            check_numbers(src, f"{where}.params", p, ("loss_coef", "con_in", "con_out", "att_in", "pmd_coef"))
+        check_numbers(src, f"{where}.params", node["params"], ("loss", "target_pch_out_db",
+                                                               "target_psd_out_mWperGHz"))
+        check_numbers(src, f"{where}.operational", node["operational"], ("gain_target", "delta_p", "tilt_target",
+                                                                         "out_voa", "in_voa"))
         if t == "Edfa" and eqpt is not None and node["type_variety"] not in (None, "", "default"):
             eqpt.amp(node["type_variety"], f"elements[{uid}].type_variety", src)
         if t == "Roadm" and eqpt is not None:

@@ -144,3 +144,18 @@ def test_roadm_psd_target(tmp_path):
     ra, rb, _ = [e for e in line.elements if isinstance(e, Roadm)]
     assert ra.target_pch_out_dbm == pytest.approx(-20.0)
     assert rb.target_pch_out_dbm == pytest.approx(10 * math.log10(0.02))
+
+
+@pytest.mark.parametrize("where,mutate", [
+    ("elements[fiber AB].params.con_in", lambda t, e: t["elements"][2]["params"].update(con_in="0.5")),
+    ("elements[roadm A].params.target_pch_out_db",
+     lambda t, e: t["elements"][1].update(params={"target_pch_out_db": True})),
+    ("SI[0].spacing", lambda t, e: e["SI"][0].pop("spacing")),
+    ("Edfa[med]", lambda t, e: e["Edfa"][1].pop("nf_max")),
+])
+def test_bad_numbers_are_one_error(tmp_path, where, mutate):
+    topo, eqpt = _topo(), json.loads(json.dumps(EQPT))
+    mutate(topo, eqpt)
+    with pytest.raises(OpticsInputError) as exc:
+        load_gnpy_line(*_files(tmp_path, topo, eqpt), "trx A", "trx C")
+    assert where in str(exc.value)
