@@ -190,6 +190,9 @@ def line_from_design(g: nx.DiGraph, path: list[str], eq: GnpyEquipment, modulati
         elif t == "Fused":
             elems.append(Voa(uid, d["params"]["loss"]))
         elif t == "Edfa":
+            in_voa = float(d["operational"].get("in_voa") or 0.0)
+            if in_voa:  # GNPy attenuates before amplifying
+                elems.append(Voa(f"{uid} in_voa", in_voa))
             elems.append(Edfa(uid=uid, gain_db=d["gain_db"], nf_db=d["nf_db"], nf_model=nf_model_of(eq, d["variety"]),
                               p_max_dbm=eq.amp_limits(d["variety"])["p_max"], tilt_db=d["tilt_db"],
                               out_voa_db=d["out_voa_db"], mode="gain"))
