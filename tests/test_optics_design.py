@@ -159,3 +159,11 @@ def test_bad_numbers_are_one_error(tmp_path, where, mutate):
     with pytest.raises(OpticsInputError) as exc:
         load_gnpy_line(*_files(tmp_path, topo, eqpt), "trx A", "trx C")
     assert where in str(exc.value)
+
+
+def test_route_is_shortest_fibre_length(tmp_path):
+    topo = _topo(extra_elements=[_fiber("fiber AC", 200)])
+    topo["connections"] += [{"from_node": "roadm A", "to_node": "fiber AC"},
+                            {"from_node": "fiber AC", "to_node": "roadm C"}]
+    _, path, _ = designed_path(*_files(tmp_path, topo), "trx A", "trx C")  # 200 km beats 300 + 60 km via B
+    assert "roadm B" not in path and "fiber AC_(1/2)" in path  # 200 km > 150 km: two 100 km spans
