@@ -259,7 +259,7 @@ def set_amplifiers(g, eq: GnpyEquipment) -> None:
     """Gain, delta_p, output VOA and type of every amplifier, OMS by OMS (in place)."""
     sp = eq.span
     power_mode = bool(sp["power_mode"])
-    pref = float(eq.si.get("power_dbm", 0.0))
+    pref = float(eq.si.get("power_dbm") or 0.0)
     f_min, f_max, spacing = (float(eq.si[k]) for k in ("f_min", "f_max", "spacing"))
     nch = int(math.floor((f_max - f_min) / spacing + 1e-9)) + 1
     pref_tot = pref + _lin2db(nch)
@@ -267,7 +267,8 @@ def set_amplifiers(g, eq: GnpyEquipment) -> None:
         for first in g.successors(start):
             if g.nodes[first]["type"] == "Transceiver":
                 continue
-            out = sd["degree_dbm"][first] if sd["type"] == "Roadm" else float(eq.si.get("tx_power_dbm", pref))
+            tx = eq.si.get("tx_power_dbm")
+            out = sd["degree_dbm"][first] if sd["type"] == "Roadm" else float(pref if tx is None else tx)
             prev_dp, prev_voa, prev, node = out - pref, 0.0, start, first
             seen = set()
             while node is not None and g.nodes[node]["type"] not in ("Roadm", "Transceiver"):
@@ -301,10 +302,11 @@ def _set_amp(g, eq, u, prev, nxt, power_mode, prev_dp, prev_voa, pref, pref_tot)
             names = g.nodes[prev]["spec"]["restrictions"].get("booster_variety_list") or names
         elif nxt is not None and g.nodes[nxt]["type"] == "Roadm":
             names = g.nodes[nxt]["spec"]["restrictions"].get("preamp_variety_list") or names
+        for n in names:  # a ROADM's restriction list may name unknown or unsupported types
+            eq.amp(n, f"elements[{u}] (amplifier type {n!r} allowed here)", g.graph["src"])
         raman_ok = g.nodes[prev]["type"] == "Fiber" and \
             g.nodes[prev]["params"]["loss_coef"] < float(sp["max_fiber_lineic_loss_for_raman"])
         variety, reduction = select_amp(eq, names, gain, pref_tot + dp, raman_ok, u)
-        eq.amp(variety, f"Edfa[{variety}]")
     else:
         p_max = eq.amp_limits(variety)["p_max"]
         pout = pref_tot + dp if power_mode else pref_tot + prev_dp - loss - prev_voa + gain

@@ -167,3 +167,13 @@ def test_route_is_shortest_fibre_length(tmp_path):
                             {"from_node": "fiber AC", "to_node": "roadm C"}]
     _, path, _ = designed_path(*_files(tmp_path, topo), "trx A", "trx C")  # 200 km beats 300 + 60 km via B
     assert "roadm B" not in path and "fiber AC_(1/2)" in path  # 200 km > 150 km: two 100 km spans
+
+
+def test_roadm_restrictions_choose_the_booster(tmp_path):
+    eqpt = json.loads(json.dumps(EQPT))
+    eqpt["Roadm"][0]["restrictions"]["booster_variety_list"] = ["lo"]
+    g, path, _ = designed_path(*_files(tmp_path, _topo(), eqpt), "trx A", "trx C")
+    assert g.nodes["Edfa_booster_roadm A_to_fiber AB_(1/3)"]["variety"] == "lo"  # med without the restriction
+    eqpt["Roadm"][0]["restrictions"]["booster_variety_list"] = ["ola"]
+    with pytest.raises(OpticsInputError, match="openroadm"):
+        designed_path(*_files(tmp_path, _topo(), eqpt), "trx A", "trx C")
