@@ -146,6 +146,16 @@ def variable_gain_nf_db(gain_db, gain_min_db, gain_max_db, nf_min_db, nf_max_db,
     return lin2db(db2lin(nf1) + db2lin(nf2) / db2lin(g1a)) + pad
 
 
+def nf_model_db(gain_db, gain_min_db, gain_max_db, nf_min_db, nf_max_db, pre_gain_db=None, pre_nf_db=None):
+    """NF (dB) of a variable-gain amplifier at ``gain_db``; with ``pre_gain_db``/``pre_nf_db`` a dual-stage one: a
+    preamplifier of fixed gain and NF, then the variable-gain booster at the remaining gain (Friis)."""
+    if pre_gain_db is None:
+        return variable_gain_nf_db(gain_db, gain_min_db, gain_max_db, nf_min_db, nf_max_db)
+    nf2 = variable_gain_nf_db(np.asarray(gain_db, float) - pre_gain_db, gain_min_db, gain_max_db, nf_min_db,
+                              nf_max_db)
+    return lin2db(db2lin(pre_nf_db) + db2lin(nf2 - pre_gain_db))
+
+
 @dataclass
 class Edfa:
     """EDFA: ``mode`` 'gain' (constant gain) or 'power' (constant total output power).
@@ -168,7 +178,7 @@ class Edfa:
     def nf_at(self, gain_db):
         """Noise figure (dB) at the given gain; fixed ``nf_db`` unless ``nf_model`` is set."""
         if self.nf_model:
-            return variable_gain_nf_db(gain_db, **self.nf_model)
+            return nf_model_db(gain_db, **self.nf_model)
         return np.asarray(self.nf_db, float)
 
     def __call__(self, si: SpectralInfo, gain_offset_db=None, n_nominal: int | None = None) -> SpectralInfo:
@@ -205,14 +215,18 @@ class Voa:
 
 @dataclass
 class Roadm:
-    """ROADM express path: equalises each channel to ``target_pch_out_dbm``; add/drop OSNR (0.1 nm).
+    """ROADM path: a fixed insertion loss (``loss_db``, before equalisation), then each channel attenuated to
+    ``target_pch_out_dbm`` (a channel below it passes unchanged: a ROADM does not amplify). The add/drop OSNR
+    (0.1 nm) is charged by the receiver for the add and the drop ROADM only (``Receiver.extra_osnr_db``).
     Defaults: the library's default ROADM."""
 
     uid: str
     target_pch_out_dbm: float = _ROADM["target_pch_out_dbm"]
     add_drop_osnr_db: float = _ROADM["add_drop_osnr_db"]
+    loss_db: float = 0.0
 
     def __call__(self, si: SpectralInfo) -> SpectralInfo:
+        si = si.scaled(db2lin(-self.loss_db))
         with np.errstate(divide="ignore", invalid="ignore"):
             att = np.where(si.total_w > 0, dbm2w(self.target_pch_out_dbm) / si.total_w, 0.0)
         return si.scaled(np.minimum(att, 1.0))

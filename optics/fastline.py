@@ -1,7 +1,7 @@
 """Fast many-sample line evaluation: precomputed GN-model terms + one fused Numba kernel.
 
-Factorization used (lines of Fiber / Edfa / Voa, no ROADM): every element scales all channels of a
-sample by the same factor except the static EDFA tilt, so the signal at the input of span k is
+Factorization used (between ROADMs; a ROADM restarts it, see ``fastline_kernel._roadm``): every element scales
+all channels of a sample by the same factor except the static EDFA tilt, so the signal at the input of span k is
 ``P_tx[s, c] * a_k[s] * T_k[c]`` (a_k: product of all flat gains/losses so far, per sample; T_k: product of
 the tilts so far, static). The GN sum ``sum_j eta_ij P_j^2`` therefore equals
 ``a_k^2 * (P_tx^2 @ (eta_k * T_k^2).T)[s, i]`` (the kernel keeps ASE and NLI in the same normalized units:
@@ -19,19 +19,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .elements import Edfa, Fiber, Voa, variable_gain_nf_params
+from .elements import Edfa, Fiber, Roadm, Voa, variable_gain_nf_params
 from .fastline_kernel import launch, propagate
 from .nli import effective_length_m
 from .spectrum import H_PLANCK, REF_BW_HZ, db2lin, dbm2w
 from .state import LineState
 
-OP_FIBER, OP_EDFA, OP_VOA = 0, 1, 2
+OP_FIBER, OP_EDFA, OP_VOA, OP_ROADM = 0, 1, 2, 3
 CHUNK = 1024  # samples per kernel call
 
 
 def supported(line) -> bool:
-    """The kernel handles Fiber, Edfa and Voa elements (a ROADM equalizes per channel: reference path)."""
-    return all(isinstance(e, (Fiber, Edfa, Voa)) for e in line.elements)
+    """The kernel handles Fiber, Edfa, Voa and Roadm elements and the NF models of :class:`Edfa`."""
+    return all(isinstance(e, (Fiber, Edfa, Voa, Roadm)) for e in line.elements)
 
 
 class CompiledLine:
@@ -39,7 +39,7 @@ class CompiledLine:
 
     def __init__(self, line):
         if not supported(line):
-            raise TypeError("CompiledLine needs Fiber/Edfa/Voa elements only")
+            raise TypeError("CompiledLine needs Fiber/Edfa/Voa/Roadm elements only")
         plan = line.plan
         f = plan.frequency_hz
         c = f.size
@@ -53,7 +53,7 @@ class CompiledLine:
         self.ref_over_b = REF_BW_HZ / b
         self.to01_db = 10 * np.log10(b / REF_BW_HZ)
         ops, idx = [], []
-        fib, amp, voa = [], [], []
+        fib, amp, voa, roadm, roadm_tin, roadm_after = [], [], [], [], [], []
         tilt_acc = np.ones(c)
         mats, tilts_at_span = [], []
         for e in line.elements:
@@ -65,17 +65,22 @@ class CompiledLine:
                 fib.append((db2lin(-(e.con_in_db + e.att_in_db)), db2lin(-(e.loss_db_km * e.length_km + e.con_out_db)),
                             a, L, effective_length_m(a, L), e.length_km / 2))
                 mats.append(e.eta_matrix(f, b) * (tilt_acc ** 2)[None, :])
+                if roadm_after:
+                    roadm_after[-1].append(len(mats) - 1)  # spans between this ROADM and the next
                 tilts_at_span.append(tilt_acc.copy())
             elif isinstance(e, Edfa):
                 ops.append(OP_EDFA)
                 idx.append(len(amp))
                 span = max(f[-1] - f[0], 1.0)
                 tl = db2lin(e.tilt_db * (f - f.mean()) / span)
-                if e.nf_model:
-                    nf1, nf2, dp = variable_gain_nf_params(**e.nf_model)
-                    vg = (1.0, db2lin(nf1), db2lin(nf2), dp, e.nf_model["gain_min_db"], e.nf_model["gain_max_db"])
+                if e.nf_model:  # two-stage variable-gain model, after a fixed preamplifier if dual stage
+                    m = dict(e.nf_model)
+                    g1, pre = m.pop("pre_gain_db", None), m.pop("pre_nf_db", None)
+                    nf1, nf2, dp = variable_gain_nf_params(**m)
+                    vg = (1.0, db2lin(nf1), db2lin(nf2), dp, m["gain_min_db"], m["gain_max_db"])
+                    vg += (0.0, 0.0, 1.0) if g1 is None else (g1, db2lin(pre), db2lin(-g1))
                 else:
-                    vg = (0.0, db2lin(e.nf_db), 0.0, 0.0, 0.0, 0.0)
+                    vg = (0.0, db2lin(e.nf_db), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
                 amp.append((1.0 if e.mode == "power" else 0.0, e.gain_db, e.p_max_dbm,
                             e.target_pch_out_dbm + 10 * np.log10(c), e.out_voa_db, *vg,
                             tilt_acc.copy(), H_PLANCK * f * b / tilt_acc, tilt_acc * tl))
@@ -84,16 +89,25 @@ class CompiledLine:
                 ops.append(OP_VOA)
                 idx.append(len(voa))
                 voa.append(db2lin(-e.loss_db))
+            elif isinstance(e, Roadm):
+                ops.append(OP_ROADM)
+                idx.append(len(roadm))
+                roadm.append((db2lin(-e.loss_db), float(dbm2w(e.target_pch_out_dbm))))
+                roadm_tin.append(tilt_acc.copy())
+                roadm_after.append([])
+                tilt_acc = np.ones(c)  # equalized: the flat path restarts here
         self.ops = np.asarray(ops, np.int64)
         self.idx = np.asarray(idx, np.int64)
         self.n_spans, self.n_amps = len(fib), len(amp)
         self.fib = np.asarray(fib, float).reshape(-1, 6)  # in/out factor, alpha 1/m, L m, L_eff m, L/2 km
-        self.amp_par = np.asarray([x[:11] for x in amp], float).reshape(-1, 11)
-        self.amp_tin = np.asarray([x[11] for x in amp], float).reshape(-1, c)  # tilt product at the input
-        self.amp_ase_n = np.asarray([x[12] for x in amp], float).reshape(-1, c)  # h f B / T_in, W
-        self.amp_tout = np.asarray([x[13] for x in amp], float).reshape(-1, c)  # tilt product at the output
+        self.amp_par = np.asarray([x[:14] for x in amp], float).reshape(-1, 14)
+        self.amp_tin = np.asarray([x[14] for x in amp], float).reshape(-1, c)  # tilt product at the input
+        self.amp_ase_n = np.asarray([x[15] for x in amp], float).reshape(-1, c)  # h f B / T_in, W
+        self.amp_tout = np.asarray([x[16] for x in amp], float).reshape(-1, c)  # tilt product at the output
         self.t_rx = tilt_acc
         self.voa = np.asarray(voa, float)
+        self.roadm = np.asarray(roadm, float).reshape(-1, 2)  # loss factor, target W
+        self.roadm_tin = np.asarray(roadm_tin, float).reshape(-1, c)
         # group proportional matrices: span k uses scale[k] * Y[group[k]]
         groups, self.group, self.scale = [], [], []
         for m in mats:
@@ -111,6 +125,9 @@ class CompiledLine:
         self.scale = np.asarray(self.scale, float)
         self.groups_t = np.ascontiguousarray(np.stack(groups).transpose(0, 2, 1)) if groups else np.zeros((0, c, c))
         self.groups_t32 = self.groups_t.astype(np.float32)
+        self.roadm_groups = np.zeros((len(roadm), len(groups)), np.bool_)  # groups used behind each ROADM
+        for r, spans in enumerate(roadm_after):
+            self.roadm_groups[r, [self.group[k] for k in spans]] = True
         (self.pump_k1, pump_w, self.pump_rho0), self.static = _nominal_pump_correction(line, c)
         self.pump_wt = pump_w * np.asarray(tilts_at_span).reshape(-1, c) ** 2  # weights on normalized powers
 
@@ -143,7 +160,8 @@ class CompiledLine:
                     np.matmul(q[:n], self.groups_t32[g], out=y[g, :n])
                 propagate(x, ixs[:n], y, a, self.p0_w, ext, pos, gof, self.ops, self.idx, self.fib, self.group,
                           self.scale, self.pump_k1, self.pump_wt, self.pump_rho0, self.amp_par, self.amp_tin,
-                          self.amp_tout, self.amp_ase_n, self.t_rx, self.voa, self.ref_over_b, self.to01_db,
+                          self.amp_tout, self.amp_ase_n, self.t_rx, self.voa, self.roadm, self.roadm_tin,
+                          self.roadm_groups, self.groups_t32, self.ref_over_b, self.to01_db,
                           self.inv_tx, self.inv_rx_extra, bool(monitors), mon_p, mon_o, rx)
         out = {"power_dbm": rx[0], "osnr_db": rx[1], "gsnr_db": rx[2], "osnr_bw_db": rx[3], "gsnr_bw_db": rx[4]}
         if monitors:

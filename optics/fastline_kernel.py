@@ -214,15 +214,16 @@ def _edfa(k, xs, xa, xn, a, gof_k, amp_par, amp_tin, amp_ase_n, w1, w2, w3):
         g_db = (amp_par[k, 3] - p_in_dbm if power_mode else amp_par[k, 1]) + gof_k[j]
         g_db = min(g_db, amp_par[k, 2] - p_in_dbm)
         w1[j] = g_db
-        pad = max(amp_par[k, 9] - g_db, 0.0)  # variable-gain two-stage NF model (if vg)
-        gg = g_db + pad
+        g_b = g_db - amp_par[k, 11]  # variable-gain two-stage NF model (if vg), after a dual-stage preamp
+        pad = max(amp_par[k, 9] - g_b, 0.0)
+        gg = g_b + pad
         w2[j] = -LN10_10 * (gg - amp_par[k, 8] - max(amp_par[k, 10] - gg, 0.0))
         w3[j] = LN10_10 * pad
     if vg:
         exp_inplace(w2)
         exp_inplace(w3)
     for j in range(n_b):
-        nf = (amp_par[k, 6] + amp_par[k, 7] * w2[j]) * w3[j] if vg else amp_par[k, 6]
+        nf = amp_par[k, 12] + amp_par[k, 13] * (amp_par[k, 6] + amp_par[k, 7] * w2[j]) * w3[j] if vg else amp_par[k, 6]
         w2[j] = nf / a[j]
         w3[j] = LN10_10 * (w1[j] - amp_par[k, 4])
     exp_inplace(w3)
@@ -234,9 +235,34 @@ def _edfa(k, xs, xa, xn, a, gof_k, amp_par, amp_tin, amp_ase_n, w1, w2, w3):
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+def _roadm(k, xs, ixs, xa, xn, a, roadm, roadm_tin, roadm_groups, groups_t32, y, b0, q):
+    """ROADM k on one block: insertion loss, then every channel attenuated to the target (never amplified).
+    The block restarts from a flat path: a = target (W), x scaled by a_old T_in f / target with
+    f = min(target / P_tot, 1); the NLI sums of the spans after it are recomputed from the new signal."""
+    n_b, n_c = xa.shape
+    tgt = roadm[k, 1]
+    for j in range(n_b):
+        av = a[j] * roadm[k, 0]
+        for i in range(n_c):
+            p = av * roadm_tin[k, i]
+            tot = p * (xs[j, i] + xa[j, i] + xn[j, i])
+            f = min(tgt / tot, 1.0) if tot > 0.0 else 0.0
+            c = p * f / tgt
+            xs[j, i] *= c
+            xa[j, i] *= c
+            xn[j, i] *= c
+            ixs[j, i] = 1.0 / xs[j, i]
+            q[j, i] = np.float32(xs[j, i] * xs[j, i])
+        a[j] = tgt
+    for g in range(roadm_groups.shape[1]):
+        if roadm_groups[k, g]:
+            y[g, b0:b0 + n_b] = np.dot(q, groups_t32[g])
+
+
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def propagate(xsig, ixsig, y, s0, a0, ext, pos, gof, ops, idx, fib, group, scale, pump_k1, pump_wt, pump_rho0,
-              amp_par, amp_tin, amp_tout, amp_ase_n, t_rx, voa, ref_over_b, to01_db, inv_tx, inv_rx,
-              want_mon, mon_p, mon_o, rx):
+              amp_par, amp_tin, amp_tout, amp_ase_n, t_rx, voa, roadm, roadm_tin, roadm_groups, groups_t32,
+              ref_over_b, to01_db, inv_tx, inv_rx, want_mon, mon_p, mon_o, rx):
     """Evaluate one chunk of samples s0 .. s0 + len(xsig).
 
     xsig, ixsig (chunk, C): normalized launch powers and their reciprocals (inf for dark channels);
@@ -244,6 +270,9 @@ def propagate(xsig, ixsig, y, s0, a0, ext, pos, gof, ops, idx, fib, group, scale
     per channel, W. ext/pos (n_spans, S), gof (n_amps, S): per-sample extra span loss (dB), tap position
     (km), gain offset (dB), indexed with the absolute sample. Outputs (all samples): mon_p/mon_o (M, S, C)
     dBm/dB if want_mon; rx (5, S, C) = power dBm, OSNR and GSNR (0.1 nm), OSNR and GSNR (symbol bandwidth).
+    ROADMs (op 3; roadm (n, 2): loss factor, target W; roadm_tin: tilt product at its input) re-equalize the
+    block's signal, so the block works on copies of xsig/ixsig and recomputes the NLI sums y behind each ROADM
+    (groups in roadm_groups) with one float32 product.
     Element by element over blocks of BLOCK samples (per-sample scalars are vectors over the block, so the
     exponentials and logs of gains and losses vectorize too); readings are written linear, then converted
     to dB block by block while in cache (contiguous rows: long vectorized loops)."""
@@ -254,10 +283,17 @@ def propagate(xsig, ixsig, y, s0, a0, ext, pos, gof, ops, idx, fib, group, scale
     w1, w2, w3 = np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK)
     ones = np.ones(n_c)
     m_last = mon_p.shape[0] - 1
+    has_roadm = roadm.shape[0] > 0
+    xs_buf, ixs_buf = np.empty((BLOCK, n_c)), np.empty((BLOCK, n_c))
+    q = np.empty((BLOCK, n_c), np.float32)
     for b0 in range(0, n_s, BLOCK):
         nb = min(BLOCK, n_s - b0)
         sb = s0 + b0  # first absolute sample of the block
         xs, ixs = xsig[b0:b0 + nb], ixsig[b0:b0 + nb]
+        if has_roadm:  # a ROADM changes the signal: work on copies
+            xs_buf[:nb] = xs
+            ixs_buf[:nb] = ixs
+            xs, ixs = xs_buf[:nb], ixs_buf[:nb]
         ba, bn, bv = xa[:nb], xn[:nb], a[:nb]
         v1, v2, v3 = w1[:nb], w2[:nb], w3[:nb]
         ba[:] = 0.0
@@ -276,9 +312,11 @@ def propagate(xsig, ixsig, y, s0, a0, ext, pos, gof, ops, idx, fib, group, scale
                 _edfa(k, xs, ba, bn, bv, gof[k, sb:sb + nb], amp_par, amp_tin, amp_ase_n, v1, v2, v3)
                 if want_mon:
                     _monitor(mon_p, mon_o, 2 + 2 * k, sb, bv, amp_tout[k], xs, ixs, ba, bn, ref_over_b, inv_tx)
-            else:
+            elif ops[e] == 2:
                 for j in range(nb):
                     bv[j] *= voa[k]
+            else:
+                _roadm(k, xs, ixs, ba, bn, bv, roadm, roadm_tin, roadm_groups, groups_t32, y, b0, q[:nb])
         r0, r1, r2 = rx[0, sb:sb + nb], rx[1, sb:sb + nb], rx[2, sb:sb + nb]
         r3, r4 = rx[3, sb:sb + nb], rx[4, sb:sb + nb]
         for j in range(nb):

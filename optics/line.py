@@ -80,7 +80,7 @@ class Line:
                  monitors: bool = True) -> dict:
         """Propagate all samples. Returns dict with ``mon_power_dbm``, ``mon_osnr_db`` of shape (M, S, C) (fast path:
         only if ``monitors``) and the receiver metrics (S, C) (``ber``/``q_db`` only if ``ber``). Uses the fused kernel
-        (``fastline``) unless ``fast`` is False or the line has a ROADM (then :meth:`evaluate_reference`)."""
+        (``fastline``) unless ``fast`` is False (then :meth:`evaluate_reference`)."""
         from .fastline import supported
         from .receiver import ber_from_snr, q_db_from_ber
 

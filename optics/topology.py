@@ -4,19 +4,20 @@ Graph convention: each node is a uid with attributes ``type`` (Transceiver, Fibe
 Voa, Fused) and ``params``/``operational`` dicts in GNPy's JSON vocabulary (length in km,
 loss_coef dB/km, con_in/con_out dB, gain_target dB, ...). What the GNPy equipment JSON does not give
 comes from the default entries of our equipment library (data/optics/equipment.json).
+With a GNPy equipment file, ``load_gnpy_line`` designs the network by GNPy's rules first (:mod:`design`).
 Errors name file and field.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import networkx as nx
+import numpy as np
 
+from .design import design_network, nf_model_of, route
 from .elements import Edfa, Fiber, Roadm, Transmitter, Voa
 from .equipment import equipment
-from .errors import OpticsFileNotFound, OpticsInputError
+from .errors import OpticsInputError
+from .gnpy_import import FUSED_LOSS_DB, GnpyEquipment, load_equipment_file, read_topology
 from .line import Line
 from .receiver import Receiver
 from .spectrum import ChannelPlan
@@ -36,16 +37,6 @@ def _num(src, field, value, positive=False, nonneg=False):
     return v
 
 
-def _read_json(path) -> dict:
-    p = Path(path)
-    if not p.exists():
-        raise OpticsFileNotFound(f"{p}: file not found")
-    try:
-        return json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
-        raise OpticsInputError(p, "<json>", f"not valid JSON ({exc})") from None
-
-
 def plan_from_equipment(eqpt: dict | None) -> ChannelPlan:
     """Channel plan from the GNPy equipment's ``SI`` entry (library grid and transceiver mode where absent)."""
     si = (eqpt or {}).get("SI", [{}])[0]
@@ -56,8 +47,13 @@ def plan_from_equipment(eqpt: dict | None) -> ChannelPlan:
                             spacing_hz=si.get("spacing", grid["spacing_ghz"] * 1e9),
                             baud_rate_hz=si.get("baud_rate", trx["baud_rate_gbd"] * 1e9),
                             roll_off=si.get("roll_off", trx["roll_off"]),
-                            power_dbm=si.get("power_dbm", grid["power_dbm"]),
+                            power_dbm=_first(si.get("tx_power_dbm"), si.get("power_dbm"), grid["power_dbm"]),
                             tx_osnr_db=si.get("tx_osnr", trx["tx_osnr_db"]))
+
+
+def _first(*values):
+    """The first value that is not None (GNPy: null means default)."""
+    return next(v for v in values if v is not None)
 
 
 def _fiber(uid, node, eqpt, src) -> Fiber:
@@ -65,7 +61,7 @@ def _fiber(uid, node, eqpt, src) -> Fiber:
     if p is None:
         raise OpticsInputError(src, f"elements[{uid}].params", "missing (Fiber needs length and loss_coef)")
     for key in ("length", "loss_coef"):
-        if key not in p:
+        if p.get(key) is None:
             raise OpticsInputError(src, f"elements[{uid}].params.{key}", "missing")
     length = _num(src, f"elements[{uid}].params.length", p["length"], positive=True)
     if p.get("length_units", "km") in ("m", "meter", "meters"):
@@ -80,11 +76,11 @@ def _fiber(uid, node, eqpt, src) -> Fiber:
     pmd = p.get("pmd_coef", fib.get("pmd_coef"))
     pmd = float(pmd) * 1e12 * 1e3 ** 0.5 if pmd is not None else lib["pmd_ps_sqrt_km"]  # s/sqrt(m) -> ps/sqrt(km)
     span = ((eqpt or {}).get("Span") or [{}])[0]
+    loss = {k: _num(src, f"elements[{uid}].params.{k}", _first(p.get(k), span.get(k), 0), nonneg=True)
+            for k in ("con_in", "con_out", "att_in")}  # null: the Span default (0 for att_in)
     return Fiber(uid=uid, length_km=length,
                  loss_db_km=_num(src, f"elements[{uid}].params.loss_coef", p["loss_coef"], nonneg=True),
-                 con_in_db=_num(src, f"elements[{uid}].params.con_in", p.get("con_in", span.get("con_in", 0)), nonneg=True),
-                 con_out_db=_num(src, f"elements[{uid}].params.con_out", p.get("con_out", span.get("con_out", 0)), nonneg=True),
-                 att_in_db=_num(src, f"elements[{uid}].params.att_in", p.get("att_in", 0), nonneg=True),
+                 con_in_db=loss["con_in"], con_out_db=loss["con_out"], att_in_db=loss["att_in"],
                  dispersion_ps_nm_km=disp, effective_area_um2=area, pmd_ps_sqrt_km=pmd)
 
 
@@ -114,7 +110,7 @@ def _edfa(uid, node, eqpt, src, prev_loss_db) -> Edfa:
                 p_max_dbm=spec.get("p_max", lib["p_max_dbm"]),
                 tilt_db=float(op.get("tilt_target", 0) or 0), out_voa_db=float(op.get("out_voa", 0) or 0),
                 mode=op.get("mode", "gain"),
-                target_pch_out_dbm=float(op.get("target_pch_out_dbm", 0.0)))
+                target_pch_out_dbm=float(_first(op.get("target_pch_out_dbm"), 0.0)))
 
 
 def line_from_graph(g: nx.DiGraph, eqpt: dict | None = None, source: str | None = None,
@@ -152,41 +148,93 @@ def line_from_graph(g: nx.DiGraph, eqpt: dict | None = None, source: str | None 
             r = ((eqpt or {}).get("Roadm") or [{}])[0]
             p = d.get("params") or {}
             lib = equipment().default("Roadm")
-            elems.append(Roadm(uid, p.get("target_pch_out_db", r.get("target_pch_out_db", lib["target_pch_out_dbm"])),
-                               r.get("add_drop_osnr", lib["add_drop_osnr_db"])))
+            elems.append(Roadm(uid, _first(p.get("target_pch_out_db"), r.get("target_pch_out_db"),
+                                           lib["target_pch_out_dbm"]),
+                               _first(r.get("add_drop_osnr"), lib["add_drop_osnr_db"]),
+                               loss_db=_num(src, f"elements[{uid}].params.loss", _first(p.get("loss"), 0),
+                                            nonneg=True)))
         elif t in ("Voa", "Fused"):
             p = d.get("params") or {}
-            elems.append(Voa(uid, _num(src, f"elements[{uid}].params.loss", p.get("loss", 0), nonneg=True)))
+            default = FUSED_LOSS_DB if t == "Fused" else 0.0
+            elems.append(Voa(uid, _num(src, f"elements[{uid}].params.loss", _first(p.get("loss"), default),
+                                       nonneg=True)))
         elif t == "Transceiver":
             raise OpticsInputError(src, f"elements[{uid}]", "transceiver in the middle of the path")
-    extra = tuple(e.add_drop_osnr_db for e in elems if isinstance(e, Roadm))
+    # add/drop OSNR: charged by the ROADMs next to the transceivers only, add_drop_osnr + 3 dB each (GNPy)
+    ends = [e for e in (elems[:1] + elems[-1:] if len(elems) > 1 else elems) if isinstance(e, Roadm)]
+    extra = tuple(e.add_drop_osnr_db + 10 * np.log10(2) for e in ends)
     return Line(Transmitter(plan_from_equipment(eqpt)), elems,
                 Receiver(modulation=modulation, extra_osnr_db=extra), name=f"{source}->{destination}")
 
 
-def graph_from_gnpy_json(topo: dict, src: str) -> nx.DiGraph:
-    """networkx DiGraph from GNPy topology JSON (``elements`` + ``connections``)."""
-    for key in ("elements", "connections"):
-        if key not in topo:
-            raise OpticsInputError(src, key, "missing")
-    g = nx.DiGraph()
-    for i, el in enumerate(topo["elements"]):
-        if "uid" not in el:
-            raise OpticsInputError(src, f"elements[{i}].uid", "missing")
-        if "type" not in el:
-            raise OpticsInputError(src, f"elements[{el['uid']}].type", "missing")
-        g.add_node(el["uid"], **el)
-    for i, c in enumerate(topo["connections"]):
-        for key in ("from_node", "to_node"):
-            if c.get(key) not in g:
-                raise OpticsInputError(src, f"connections[{i}].{key}", f"unknown element {c.get(key)!r}")
-        g.add_edge(c["from_node"], c["to_node"])
-    return g
+def _roadm_impairment(spec: dict, path_type: str, key: str):
+    """First value of ``key`` for ``path_type`` ('express', 'add', 'drop') in a ROADM's path impairments."""
+    for imp in spec.get("roadm-path-impairments") or []:
+        for item in imp.get(f"roadm-{path_type}-path") or []:
+            if item.get(key) is not None:
+                return float(item[key])
+    return None
 
 
-def load_gnpy_line(topology_json, equipment_json=None, source=None, destination=None, **kw) -> Line:
-    """Line from a GNPy topology file (and optional equipment file)."""
-    topo = _read_json(topology_json)
-    eqpt = _read_json(equipment_json) if equipment_json else None
-    g = graph_from_gnpy_json(topo, str(topology_json))
-    return line_from_graph(g, eqpt, source, destination, src=str(topology_json), **kw)
+def line_from_design(g: nx.DiGraph, path: list[str], eq: GnpyEquipment, modulation="DP-QPSK") -> Line:
+    """Line along ``path`` (element uids, transceiver to transceiver) of a designed graph (:mod:`design`).
+    A ROADM charges its add (path from a transceiver) or drop (path to one) OSNR; without path impairments
+    that is ``add_drop_osnr`` + 3 dB each, so add + drop together give ``add_drop_osnr`` (GNPy's rule)."""
+    src = g.graph["src"]
+    elems, extra = [], []
+    for prev, uid, nxt in zip(path[:-2], path[1:-1], path[2:]):
+        d = g.nodes[uid]
+        t = d["type"]
+        if t == "Fiber":
+            elems.append(_fiber(uid, d, eq.raw, src))
+        elif t == "Fused":
+            elems.append(Voa(uid, d["params"]["loss"]))
+        elif t == "Edfa":
+            in_voa = float(d["operational"].get("in_voa") or 0.0)
+            if in_voa:  # GNPy attenuates before amplifying
+                elems.append(Voa(f"{uid} in_voa", in_voa))
+            elems.append(Edfa(uid=uid, gain_db=d["gain_db"], nf_db=d["nf_db"], nf_model=nf_model_of(eq, d["variety"]),
+                              p_max_dbm=eq.amp_limits(d["variety"])["p_max"], tilt_db=d["tilt_db"],
+                              out_voa_db=d["out_voa_db"], mode="gain"))
+        elif t == "Roadm":
+            kind = "add" if g.nodes[prev]["type"] == "Transceiver" else \
+                "drop" if g.nodes[nxt]["type"] == "Transceiver" else "express"
+            spec = d["spec"]
+            loss = d["loss_db"] + (_roadm_impairment(spec, kind, "roadm-maxloss") or 0.0)
+            osnr = None
+            if kind != "express":
+                osnr = _roadm_impairment(spec, kind, "roadm-osnr")
+                osnr = float(spec["add_drop_osnr"]) + 10 * np.log10(2) if osnr is None else osnr
+                extra.append(osnr)
+            target = d["degree_dbm"][nxt] if kind != "drop" else d["default_dbm"]
+            if target is None:
+                raise OpticsInputError(src, f"elements[{uid}].params.target_pch_out_db", "no target power")
+            elems.append(Roadm(uid, target, osnr if osnr is not None else np.inf, loss_db=loss))
+        else:
+            raise OpticsInputError(src, f"elements[{uid}]", f"{t} in the middle of the path")
+    return Line(Transmitter(plan_from_equipment(eq.raw)), elems,
+                Receiver(modulation=modulation, extra_osnr_db=tuple(extra)), name=f"{path[0]}->{path[-1]}")
+
+
+def designed_path(topology_json, equipment_json, source=None, destination=None, path=None):
+    """(designed graph, path, equipment) for a GNPy topology + equipment file (GNPy's design and routing)."""
+    eq = load_equipment_file(equipment_json)
+    g = design_network(read_topology(topology_json, eq), eq)
+    if path is None:
+        trx = [u for u, d in g.nodes(data=True) if d["type"] == "Transceiver"]
+        if len(trx) < 2:
+            raise OpticsInputError(str(topology_json), "elements", "need at least two Transceiver elements")
+        path = route(g, source or trx[0], destination or trx[-1])
+    return g, list(path), eq
+
+
+def load_gnpy_line(topology_json, equipment_json=None, source=None, destination=None, path=None,
+                   modulation="DP-QPSK") -> Line:
+    """Line from a GNPy topology file. With an equipment file the network is designed as GNPy does (amplifier
+    insertion, fibre splitting, gains, types) and routed by fibre length (or along ``path``, element uids);
+    without one, the elements are taken as written (gains from the topology, library defaults)."""
+    if equipment_json is not None:
+        g, p, eq = designed_path(topology_json, equipment_json, source, destination, path)
+        return line_from_design(g, p, eq, modulation)
+    g = read_topology(topology_json)
+    return line_from_graph(g, None, source, destination, src=str(topology_json), modulation=modulation)

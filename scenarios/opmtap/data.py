@@ -25,7 +25,8 @@ from codesign.scenarios.shipped import resolve_scenario
 #: code whose change invalidates cached days
 OPTICS_SOURCES = tuple(f"optics/{n}" for n in (
     "dataset.py", "elements.py", "equipment.py", "fastline.py", "fastline_kernel.py", "line.py", "monitor.py",
-    "nli.py", "receiver.py", "scenario.py", "simulate.py", "spectrum.py", "state.py", "topology.py")) + (
+    "nli.py", "receiver.py", "scenario.py", "simulate.py", "spectrum.py", "state.py", "topology.py", "design.py",
+    "gnpy_import.py")) + (
     "data/optics/equipment.json", "data/optics/opm.json")
 BENIGN = ("bend", "connector", "gain_change", "add_drop", "transient")
 
