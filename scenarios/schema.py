@@ -57,6 +57,8 @@ class SweepSection(_Section):
     chunk_size: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     accuracy: bool = False
     max_points: int | None = Field(default=None, ge=1)
+    #: cost model of the hardware evaluators: the analytic formulas (fast) or the cycle engine ([cycle] settings)
+    engine: Literal["analytic", "cycle"] = "analytic"
 
     @model_validator(mode="after")
     def _random_needs_samples(self) -> "SweepSection":
@@ -65,6 +67,24 @@ class SweepSection(_Section):
         for name, values in self.axes.items():
             if not values:
                 raise ValueError(f"axes.{name}: expected a non-empty list of values")
+        return self
+
+
+class CycleSection(_Section):
+    """``[cycle]``: run the cycle-approximate engine too (fields as :class:`codesign.sim.cycle.config.CycleConfig`)."""
+
+    mode: Literal["layer", "pipelined"] = "layer"
+    batch: int = Field(default=1, ge=1, le=4096)
+    duplication: int = Field(default=1, ge=1, le=64)
+    onchip_kib: float | None = Field(default=None, gt=0, lt=1e12)
+    buffer_kib: float | None = Field(default=None, gt=0, lt=1e12)
+    link_gb_s: float | None = Field(default=None, gt=0, lt=1e12)
+    leakage: bool = True
+
+    @model_validator(mode="after")
+    def _duplication_needs_pipeline(self) -> "CycleSection":
+        if self.duplication > 1 and self.mode != "pipelined":
+            raise ValueError("duplication: weight duplication balances an inter-layer pipeline; set mode = 'pipelined'")
         return self
 
 
@@ -96,6 +116,7 @@ class ScenarioFile(_Section):
     objectives: Objectives = Field(default_factory=Objectives)
     constraints: dict[Metric, Bound] = Field(default_factory=dict)
     output: Output | None = None
+    cycle: CycleSection | None = None
     #: the ``opm_tap`` loop's settings, checked by :func:`codesign.scenarios.opmtap.config.parse_optics`
     optics: dict[str, Any] | None = None
 

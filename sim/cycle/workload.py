@@ -19,7 +19,7 @@ from codesign.sim.cam_mapping import positions_of
 from codesign.sim.layer_schema import _pair
 
 #: the shared digital unit and the shared links (names of resources that are not per layer)
-DIGITAL_UNIT, INTERCONNECT, DRAM = "digital_unit", "interconnect", "dram"
+DIGITAL_UNIT, INTERCONNECT, DRAM = "digital_unit", "noc_link", "dram"
 #: PECAN stage name -> (resource suffix, per-layer?) on each target
 _PECAN_STAGES = {
     "cam": {"search": "cam_arrays", "lut": "lut_banks", "accumulate": "adders"},
