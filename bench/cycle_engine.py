@@ -1,6 +1,7 @@
 """Workload — the cycle-approximate engine (sim/cycle) vs the same event loop in pure Python.
 
-Models: the digits PECAN-D and PECAN-A nets (untrained: the schedule depends on shapes only) on the
+Models: the digits PECAN-D and PECAN-A nets (untrained, K = 32 as the runner exports them: the schedule
+depends on shapes only) on the
 default CAM/digital hardware, and VGG-8 (3x32x32) on the NeuroSim-like crossbars of the validation study;
 each layer by layer and pipelined (VGG-8 pipelined: batch 4, duplication 4). ``ours`` = events simulated
 per second by the Numba loop, ``reference`` = by the identical loop run as plain Python
@@ -38,7 +39,7 @@ def _cases(quick: bool):
     hw.digital.precision = "int8"
     hw.node_nm = NODE_NM
     for variant in ("pecan_d", "pecan_a"):
-        spec = architecture_spec(variant)
+        spec = architecture_spec(variant, num_prototypes=32)  # the shapes of the runner's export
         yield f"digits {variant} layer", "digits", spec, HardwareConfig(), CycleConfig()
         yield f"digits {variant} pipelined batch 8", "digits", spec, HardwareConfig(), CycleConfig(mode="pipelined", batch=8)
     yield "vgg8 32x32 layer", "vgg8", vgg8(), hw, CycleConfig()

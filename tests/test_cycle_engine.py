@@ -29,11 +29,12 @@ def _vgg8_hw() -> HardwareConfig:
 
 @lru_cache(maxsize=None)
 def _model(name: str):
-    """(spec, hw) of the models the analytic model is checked on (untrained: costs depend on shapes only)."""
+    """(spec, hw) of the models the analytic model is checked on (untrained: costs depend on shapes only;
+    the digits nets with K = 32, the shapes the runner trains and exports)."""
     if name.startswith("digits-"):
         from codesign.models.export import architecture_spec
 
-        return architecture_spec(name.removeprefix("digits-")), HardwareConfig()
+        return architecture_spec(name.removeprefix("digits-"), num_prototypes=32), HardwareConfig()  # shipped shapes
     if name == "debut-lenet":
         from codesign.scenarios.sweep_evaluators import _xbar_spec
 

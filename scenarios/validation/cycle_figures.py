@@ -2,7 +2,8 @@
 
     python -m codesign.scenarios.validation.cycle_figures -o docs/cycle
 
-Models: the digits PECAN-D net (untrained ``architecture_spec``: the schedule depends on shapes only) on
+Models: the digits PECAN-D net (untrained ``architecture_spec`` with K = 32, the shapes of the runner's
+export, which it costs exactly: the schedule depends on shapes only) on
 the default CAM/digital hardware, and VGG-8 (3x32x32) on the NeuroSim-like crossbars of the VGG-8
 validation (:mod:`codesign.scenarios.validation.vgg8`); each layer by layer (batch 1) and pipelined
 (batch 4; VGG-8 with weight duplication 4). Writes ``gantt_<model>_<mode>.png`` and ``cycle_table.md``.
@@ -28,7 +29,7 @@ def cases() -> list[tuple[str, Any, Any, CycleConfig]]:
     hw = crossbar_hw(**{**NEUROSIM_LIKE, "parallel_tiles": ALL_TILES})
     hw.digital.precision = "int8"
     hw.node_nm = NODE_NM
-    digits = architecture_spec("pecan_d")
+    digits = architecture_spec("pecan_d", num_prototypes=32)  # the shapes of the runner's export
     net = vgg8()
     return [("pecan_d_digits_layer", digits, HardwareConfig(), CycleConfig()),
             ("pecan_d_digits_pipelined", digits, HardwareConfig(), CycleConfig(mode="pipelined", batch=4)),
