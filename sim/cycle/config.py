@@ -31,8 +31,8 @@ class CycleConfig:
     every other layer gets the copies that bring it to the bottleneck's time). ``onchip_kib``: on-chip
     capacity for weights/prototypes/LUTs (None: everything resident); layers beyond it stream their
     weights from DRAM once per inference. ``buffer_kib``: line-buffer capacity per layer edge in pipelined
-    mode (None: whole tensors; raised to the receptive-field minimum). ``link_gb_s``: bandwidth of the
-    shared on-chip interconnect that carries every output position (None: unlimited).
+    mode (None: one whole tensor per edge; raised to the receptive-field minimum). ``link_gb_s``: bandwidth
+    of the shared on-chip interconnect that carries every output position (None: unlimited).
     ``leakage``: add static power x runtime to the energy.
     """
 

@@ -104,8 +104,9 @@ def _area(analytic: Any, work: list[LayerWork], copies: list[int]) -> dict[str, 
 
 def _edge_tables(work: list[LayerWork], cfg: CycleConfig) -> tuple[list[np.ndarray], int]:
     """Edges between layers (the model input is always available): producer, consumer, line-buffer
-    capacity (producer items; 0: no limit), per consumer item the highest producer item it reads, and per
-    producer item how many consumer items must finish before its slot is free."""
+    capacity (producer items: one whole tensor, or ``buffer_kib`` raised to the receptive-field span on a
+    plain chain edge), per consumer item the highest producer item it reads, and per producer item how many
+    consumer items must finish before its slot is free."""
     index = {w.name: i for i, w in enumerate(work)}
     fanout = {}
     for w in work:
@@ -121,10 +122,10 @@ def _edge_tables(work: list[LayerWork], cfg: CycleConfig) -> tuple[list[np.ndarr
             smin = np.minimum.accumulate(low[::-1])[::-1]  # lowest item any later consumer item still reads
             ff = np.searchsorted(smin, np.arange(p_items), side="right").astype(np.int64)
             span = int(np.max(need - smin)) + 1
-            c = 0
-            if cfg.buffer_kib is not None and fanout[src] == 1 and len(w.inputs) == 1:
-                per = work[pi].out_bytes
-                c = max(span, int(cfg.buffer_kib * 1024 // per)) if per > 0 else 0
+            c = max(span, p_items)  # one whole tensor
+            per = work[pi].out_bytes
+            if cfg.buffer_kib is not None and fanout[src] == 1 and len(w.inputs) == 1 and per > 0:
+                c = max(span, int(cfg.buffer_kib * 1024 // per))
             prod.append(pi), cons.append(ci), cap.append(c), need_parts.append(need), ff_parts.append(ff)
     return [np.array(prod, np.int64), np.array(cons, np.int64), np.array(cap, np.int64),
             need_parts, ff_parts], len(prod)
