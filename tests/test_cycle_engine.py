@@ -117,6 +117,44 @@ def test_bandwidth_and_buffer_limits_stall():
     assert tight.events() == free.events()
 
 
+def test_residual_graph_pipelines_without_deadlock():
+    from codesign.sim.format import LayerSpec, ModelSpec
+
+    rng = np.random.default_rng(0)
+
+    def conv(name, src):
+        return LayerSpec(name, "conv2d", [src], {"in_channels": 4, "out_channels": 4, "kernel_size": [3, 3],
+                         "stride": [1, 1], "padding": [1, 1], "groups": 1},
+                         {"weight": rng.normal(size=(4, 4, 3, 3)).astype(np.float32)})
+
+    layers = [conv("c0", "input"), LayerSpec("r0", "relu", ["c0"]), conv("c1", "r0"), LayerSpec("r1", "relu", ["c1"]),
+              conv("c2", "r1"), LayerSpec("add", "add", ["r0", "c2"]), LayerSpec("gap", "global_avgpool", ["add"]),
+              LayerSpec("fc", "linear", ["gap"], {"in_features": 4, "out_features": 3},
+                        {"weight": rng.normal(size=(3, 4)).astype(np.float32)})]
+    spec = ModelSpec("res", (4, 8, 8), 3, layers)
+    assert CycleSimulator(spec).run().agreement()["latency_agrees"]
+    rep = CycleSimulator(spec, cfg=CycleConfig(mode="pipelined", batch=3, buffer_kib=0.01)).run()
+    assert all(rep.completed[l.name] == 3 * l.items for l in rep.layers) and rep.agreement()["events_equal"]
+    # every layer shares the one digital unit: pipelining interleaves work but cannot add parallelism
+    assert rep.stalls()["resource_busy"] > 0
+
+
+def test_missing_leakage_parameter_is_one_clear_error(tmp_path):
+    import json
+
+    from codesign.cam.technology import technology_file
+
+    raw = json.loads(technology_file("cmos_digital_45nm").read_text())
+    del raw["params"]["leakage_mw_per_mm2"]
+    path = tmp_path / "mydigital.json"
+    path.write_text(json.dumps(raw))
+    hw = HardwareConfig()
+    hw.digital.technology = str(path)
+    with pytest.raises(CodesignError, match="leakage_mw_per_mm2.*no-leakage"):
+        CycleSimulator(pecan_cnn("distance"), hw).run()
+    assert CycleSimulator(pecan_cnn("distance"), hw, CycleConfig(leakage=False)).run().leakage_energy_pj == 0
+
+
 def test_window_dependencies_follow_the_receptive_field():
     need, low = _window_deps((1, 4, 5), (1, 4, 5), {"kernel_size": 3, "stride": 1, "padding": 1})
     assert need[0] == 1 * 5 + 1 and low[0] == 0  # output (0,0) reads rows 0-1, cols 0-1

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from codesign.cam.technology import TechnologyError
+
 #: component (as in LayerCost.area_mm2) -> technology role (TechSet) whose density applies
 COMPONENT_ROLE = {
     "cam_array": "cam", "cam_periphery": "cam", "cam_readout": "crossbar",
@@ -23,5 +25,9 @@ def leakage_power_mw(area_mm2: dict[str, float], techs: Any) -> dict[str, float]
     out = {}
     for comp, a in area_mm2.items():
         role = COMPONENT_ROLE.get(comp, "digital")
-        out[comp] = float(a) * techs[role].get(PARAM)
+        try:
+            out[comp] = float(a) * techs[role].get(PARAM)
+        except TechnologyError as exc:
+            raise TechnologyError(f"{exc} (the cycle engine's static power needs it; add it with its source, "
+                                  "or turn leakage off: --no-leakage / [cycle] leakage = false)") from None
     return out
