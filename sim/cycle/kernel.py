@@ -3,10 +3,10 @@
 Events live in a binary heap keyed by (time, kind, sequence): a *request* (an item's stage asks its
 resource at the time it is ready) or a *completion* (an item's last stage ends). A request takes the
 resource unit that frees first (first come, first served); a completion advances its layer's completed
-prefix and retries every layer's next item, whose issue waits for its gates: the input positions it
-reads (dependency), space in each consumer's line buffer (buffer full), and in layer mode the previous
-layer's end. Waits are charged to the layer as stall cycles by cause (``config.STALL_CAUSES``).
-Every array is typed and contiguous; :func:`schedule` is the only entry point.
+prefix and retries the next item of every layer whose gates read that prefix. An item is issued when its
+gates open: the input positions it reads (dependency), space in each consumer's line buffer (buffer
+full), and in layer mode the previous layer's end. Waits are charged to the layer as stall cycles by
+cause (``config.STALL_CAUSES``). Every array is typed and contiguous; :func:`schedule` is the entry point.
 """
 
 from __future__ import annotations
@@ -162,6 +162,7 @@ def schedule(nb, mode, P, nst, st_res, st_t, reload_t, dram_res, units, is_link,
     hg = np.zeros(cap, np.int64)
     hs = np.zeros(cap, np.int64)
     meta = np.zeros(2, np.int64)
+    wake = np.zeros(e_prod.shape[0] + 1, np.int64)  # layers to retry after a completion
     for l in range(nl):
         _try_issue(l, 0.0, nb, mode, P, off, st_res, reload_t, units, e_prod, e_cons, e_cap, need_off, need_flat,
                    ff_off, ff_flat, in_ptr, in_edge, out_ptr, out_edge, prefix, ptime, next_item, pending,
@@ -178,8 +179,26 @@ def schedule(nb, mode, P, nst, st_res, st_t, reload_t, dram_res, units, is_link,
             while prefix[l] < nb * P[l] and done[off[l] + prefix[l]]:
                 ptime[off[l] + prefix[l]] = t
                 prefix[l] += 1
-            for m in range(nl):
-                _try_issue(m, t, nb, mode, P, off, st_res, reload_t, units, e_prod, e_cons, e_cap, need_off,
+            # only the layers whose gates read this layer's progress: its consumers (dependency), its
+            # producers (buffer space) and, layer by layer, the next layer in order
+            n_wake = 0
+            for k in range(out_ptr[l], out_ptr[l + 1]):
+                wake[n_wake] = e_cons[out_edge[k]]
+                n_wake += 1
+            for k in range(in_ptr[l], in_ptr[l + 1]):
+                wake[n_wake] = e_prod[in_edge[k]]
+                n_wake += 1
+            if mode == 0:
+                wake[n_wake] = l + 1 if l + 1 < nl else 0
+                n_wake += 1
+            for k in range(1, n_wake):  # in layer order, as a scan of every layer would retry them
+                v, q = wake[k], k - 1
+                while q >= 0 and wake[q] > v:
+                    wake[q + 1] = wake[q]
+                    q -= 1
+                wake[q + 1] = v
+            for k in range(n_wake):
+                _try_issue(wake[k], t, nb, mode, P, off, st_res, reload_t, units, e_prod, e_cons, e_cap, need_off,
                            need_flat, ff_off, ff_flat, in_ptr, in_edge, out_ptr, out_edge, prefix, ptime,
                            next_item, pending, first_fin, stall, ht, hk, hl, hg, hs, meta)
             continue
