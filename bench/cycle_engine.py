@@ -41,7 +41,8 @@ def _cases(quick: bool):
     for variant in ("pecan_d", "pecan_a"):
         spec = architecture_spec(variant, num_prototypes=32)  # the shapes of the runner's export
         yield f"digits {variant} layer", "digits", spec, HardwareConfig(), CycleConfig()
-        yield f"digits {variant} pipelined batch 8", "digits", spec, HardwareConfig(), CycleConfig(mode="pipelined", batch=8)
+        yield (f"digits {variant} pipelined batch 8", "digits", spec, HardwareConfig(),
+               CycleConfig(mode="pipelined", batch=8))
     yield "vgg8 32x32 layer", "vgg8", vgg8(), hw, CycleConfig()
     if not quick:
         yield ("vgg8 32x32 pipelined batch 4 dup 4", "vgg8", vgg8(), hw,

@@ -262,3 +262,6 @@ def test_cli_cycle(tmp_path):
     r = subprocess.run(cmd[:-2] + ["--mode", "layer", "--duplication", "2", "-o", str(tmp_path / "o2")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "cycle.duplication" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "codesign.scenarios", "simulate", str(path), "--cost-only",
+                        "--batch", "4", "-o", str(tmp_path / "o3")], capture_output=True, text=True)
+    assert r.returncode == 2 and "--batch" in r.stderr and "add --cycle" in r.stderr

@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="on-chip capacity for weights/prototypes/LUTs in KiB (default: all resident); layers "
                    "beyond it reload from DRAM per inference")
     c.add_argument("--buffer-kib", type=positive_float, default=None,
-                   help="line-buffer capacity per layer edge in KiB, pipelined mode (default: whole tensors)")
+                   help="line-buffer capacity per layer edge in KiB, pipelined mode (default: one whole tensor)")
     c.add_argument("--link-gb-s", type=positive_float, default=None,
                    help="bandwidth of the shared on-chip interconnect in GB/s (default: unlimited)")
     c.add_argument("--no-leakage", action="store_true", help="leave static power out of the cycle energy")
@@ -89,7 +89,7 @@ def _simulate(args: argparse.Namespace) -> int:
         hw.clock_ghz = args.clock_ghz
     if args.node_nm is not None:
         hw.node_nm = args.node_nm
-    cycle_cfg = _cycle_config(args) if args.cycle else None
+    cycle_cfg = _cycle_config(args)
     sim = Simulator(args.model, hw=hw)
     prepare_output(args.out)  # after the inputs are read, before the work
     console = Console(width=max(Console().width, 130))
@@ -130,9 +130,20 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: cycle-engine options and their defaults (given without --cycle they are an error, not silently ignored)
+_CYCLE_OPTIONS = {"mode": "layer", "batch": 1, "duplication": 1, "onchip_kib": None, "buffer_kib": None,
+                  "link_gb_s": None, "no_leakage": False}
+
+
 def _cycle_config(args: argparse.Namespace):
+    from codesign.errors import CodesignError
     from codesign.sim.cycle.config import CycleConfig
 
+    if not args.cycle:
+        given = [f"--{k.replace('_', '-')}" for k, d in _CYCLE_OPTIONS.items() if getattr(args, k) != d]
+        if given:
+            raise CodesignError(f"{', '.join(given)}: cycle-engine option(s); add --cycle")
+        return None
     return CycleConfig(mode=args.mode, batch=args.batch, duplication=args.duplication, onchip_kib=args.onchip_kib,
                        buffer_kib=args.buffer_kib, link_gb_s=args.link_gb_s, leakage=not args.no_leakage)
 

@@ -49,8 +49,9 @@ def make(out: Path) -> str:
         rep.plot_gantt(out / f"gantt_{label}.png")
         st = rep.stalls()
         leak = rep.leakage_energy_pj / rep.batch
-        lines.append(f"| {label} (batch {cfg.batch}{f', duplication {cfg.duplication}' if cfg.duplication > 1 else ''}) "
-                     f"| {rep.latency_ns / 1e3:,.2f} | {rep.analytic.latency_ns / 1e3:,.2f} | {rep.throughput_inf_s:,.0f} "
+        dup = f", duplication {cfg.duplication}" if cfg.duplication > 1 else ""
+        lines.append(f"| {label} (batch {cfg.batch}{dup}) | {rep.latency_ns / 1e3:,.2f} | "
+                     f"{rep.analytic.latency_ns / 1e3:,.2f} | {rep.throughput_inf_s:,.0f} "
                      f"| {rep.energy_pj / 1e6:,.3f} | {leak / rep.energy_pj:.0%} | "
                      f"{' / '.join(f'{v:,.0f}' for v in st.values())} | {rep.events_simulated:,} |")
     table = "\n".join(lines) + "\n"

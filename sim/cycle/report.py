@@ -173,7 +173,8 @@ class CycleReport:
                       f"{ag['analytic_cycles']:,.0f} cycles ({ag['relative_difference']:.1%} apart); throughput "
                       f"{self.throughput_inf_s:,.0f} inferences/s; energy {self.energy_pj:,.1f} pJ/inference "
                       f"(leakage {self.leakage_energy_pj / self.batch:,.1f}, DRAM reload "
-                      f"{self.reload_energy_pj / self.batch:,.1f}; reload traffic {self.reload_bytes / self.batch:,.0f} "
+                      f"{self.reload_energy_pj / self.batch:,.1f}; reload traffic "
+                      f"{self.reload_bytes / self.batch:,.0f} "
                       f"B/inference)")
         console.print("analytic assumptions: " + ("all hold" if ag["assumptions_hold"] else
                                                  "broken: " + "; ".join(ag["broken_assumptions"])))
