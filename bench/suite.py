@@ -28,6 +28,7 @@ WORKLOADS = {
     "optics": "codesign.bench.optics_vs_gnpy",
     "sweep": "codesign.bench.sweep_points",
     "scaling": "codesign.bench.scaling",
+    "cycle": "codesign.bench.cycle_engine",
 }
 
 _CHILD = r"""

@@ -95,8 +95,10 @@ def get_model(variant: str, settings: dict[str, Any], *, progress: bool = True,
     return path, metadata
 
 
-def simulate_variant(model_path: Path, hw: Any, outdir: Path, *, progress: bool = True) -> dict[str, Any]:
-    """Run the exported model on ``hw``: accuracy on its test set + per-inference cost report."""
+def simulate_variant(model_path: Path, hw: Any, outdir: Path, *, progress: bool = True,
+                     cycle: Any = None) -> dict[str, Any]:
+    """Run the exported model on ``hw``: accuracy on its test set + per-inference cost report; with a
+    :class:`~codesign.sim.cycle.config.CycleConfig` also the cycle engine (cycle.json, gantt.png)."""
     from codesign.sim.engine import Simulator
     from codesign.sim.format import read_model
 
@@ -108,6 +110,17 @@ def simulate_variant(model_path: Path, hw: Any, outdir: Path, *, progress: bool 
     rep.write_json(outdir / "report.json")
     plots = rep.plot(outdir)
     targets = sorted({lc.target for lc in rep.layers})
+    extra = {}
+    if cycle is not None:
+        from codesign.sim.cycle.engine import CycleSimulator
+
+        crep = CycleSimulator(spec, hw, cycle).run()
+        crep.write_json(outdir / "cycle.json")
+        plots.append(crep.plot_gantt(outdir / "gantt.png"))
+        extra["cycle"] = {"latency_ns": crep.latency_ns, "throughput_inf_s": crep.throughput_inf_s,
+                          "energy_pj": crep.energy_pj, "leakage_pj": crep.leakage_energy_pj / crep.batch,
+                          "reload_bytes": crep.reload_bytes / crep.batch,
+                          "broken_assumptions": crep.broken_assumptions()}
     return {
         "model": spec.name,
         "sim_accuracy": float(ev.accuracy),
@@ -120,6 +133,7 @@ def simulate_variant(model_path: Path, hw: Any, outdir: Path, *, progress: bool 
         "targets": targets,
         "report": rep,
         "plots": [str(p) for p in plots],
+        **extra,
     }
 
 
@@ -169,7 +183,7 @@ def run_scenario(scn: Scenario, *, progress: bool = True, out: Path | None = Non
             shutil.copyfile(path, tmp)
         hw = replace(scn.hardware, digital=replace(scn.hardware.digital, **over))
         label = entry.replace(":", "-").replace(",", "-")
-        sim = simulate_variant(local, hw, outdir / label, progress=progress)
+        sim = simulate_variant(local, hw, outdir / label, progress=progress, cycle=scn.cycle)
         reports[entry] = sim.pop("report")
         rows.append({"variant": entry, "digital": f"{hw.digital.precision}, {hw.digital.scales} scales",
                      "torch_accuracy": meta.get("test_accuracy"), **sim, "model_file": str(local)})

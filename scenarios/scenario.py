@@ -50,6 +50,8 @@ class Scenario:
     kind: str = "digits"
     #: the parsed ``[optics]`` section of an ``opm_tap`` scenario (:class:`~codesign.scenarios.opmtap.config.OpmTapConfig`)
     optics: Any = None
+    #: the ``[cycle]`` section (:class:`codesign.sim.cycle.config.CycleConfig`), or None: analytic only
+    cycle: Any = None
 
     @property
     def objectives(self) -> list[str]:
@@ -58,7 +60,8 @@ class Scenario:
     def fingerprint(self) -> str:
         """Hash of everything that changes results (not the output folder)."""
         sweep = {k: v for k, v in (self.sweep or {}).items() if k != "max_points"} if self.sweep else None
-        blob = json.dumps({"model": self.model, "hw": self.hardware_overrides, "sweep": sweep},
+        blob = json.dumps({"model": self.model, "hw": self.hardware_overrides, "sweep": sweep,
+                           **({"cycle": self.cycle.to_dict()} if self.cycle is not None else {})},
                           sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -112,7 +115,15 @@ def parse_scenario(raw: dict[str, Any], path: Path) -> Scenario:
     return Scenario(path=path, name=str(head["name"]), description=str(head.get("description", "")),
                     model=model, hardware=hardware, hardware_overrides=hw_over, sweep=sweep,
                     minimize=minimize, maximize=maximize, constraints=constraints, output=folder, kind=kind,
-                    optics=optics)
+                    optics=optics, cycle=_cycle_config(raw.get("cycle")))
+
+
+def _cycle_config(section: dict[str, Any] | None) -> Any:
+    if section is None:
+        return None
+    from codesign.sim.cycle.config import CycleConfig
+
+    return CycleConfig.from_dict(section)
 
 
 def _resolve_technologies(raw: dict[str, Any], path: Path) -> dict[str, Any]:

@@ -58,6 +58,8 @@ class SweepSection(_Section):
     chunk_size: int | None = Field(default=None, ge=1, le=MAX_COUNT, description="points per checkpointed chunk")
     accuracy: bool = Field(default=False, description="run the functional simulation (accuracy) at each point")
     max_points: int | None = Field(default=None, ge=1, description="refuse larger sweeps (default 100000; also --max-points)")
+    engine: Literal["analytic", "cycle"] = Field(
+        default="analytic", description="cost model of the hardware evaluators: analytic formulas, or the cycle engine")
 
     @model_validator(mode="after")
     def _random_needs_samples(self) -> "SweepSection":
@@ -66,6 +68,25 @@ class SweepSection(_Section):
         for name, values in self.axes.items():
             if not values:
                 raise ValueError(f"axes.{name}: expected a non-empty list of values")
+        return self
+
+
+class CycleSection(_Section):
+    """``[cycle]``: run the cycle-approximate engine too (fields as :class:`codesign.sim.cycle.config.CycleConfig`)."""
+
+    mode: Literal["layer", "pipelined"] = Field(default="layer", description="layer by layer, or inter-layer pipelined")
+    batch: int = Field(default=1, ge=1, le=4096, description="inferences simulated back to back (throughput)")
+    duplication: int = Field(default=1, ge=1, le=64, description="most weight copies of the bottleneck layer (pipelined)")
+    onchip_kib: float | None = Field(default=None, gt=0, lt=1e12,
+                                     description="on-chip weight capacity (KiB); beyond it weights reload from DRAM")
+    buffer_kib: float | None = Field(default=None, gt=0, lt=1e12, description="line-buffer capacity per layer edge (KiB, pipelined)")
+    link_gb_s: float | None = Field(default=None, gt=0, lt=1e12, description="shared on-chip interconnect bandwidth (GB/s; none: unlimited)")
+    leakage: bool = Field(default=True, description="charge static power x runtime")
+
+    @model_validator(mode="after")
+    def _duplication_needs_pipeline(self) -> "CycleSection":
+        if self.duplication > 1 and self.mode != "pipelined":
+            raise ValueError("duplication: weight duplication balances an inter-layer pipeline; set mode = 'pipelined'")
         return self
 
 
@@ -97,6 +118,7 @@ class ScenarioFile(_Section):
     objectives: Objectives = Field(default_factory=Objectives)
     constraints: dict[Metric, Bound] = Field(default_factory=dict)
     output: Output | None = None
+    cycle: CycleSection | None = None
     #: the ``opm_tap`` loop's settings, checked by :func:`codesign.scenarios.opmtap.config.parse_optics`
     optics: dict[str, Any] | None = Field(default=None, description="the opm_tap loop's settings (docs/optics.md)")
 

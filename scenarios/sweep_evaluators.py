@@ -2,7 +2,8 @@
 
 A point maps knob names (``hardware.cam.rows``, ``model.num_prototypes``, ``optics.tap_loss_db``)
 to values; ``settings`` holds the scenario's fixed model/hardware tables. Costs are analytic
-(:meth:`codesign.sim.engine.Simulator.cost`: shapes and mapping only, no functional execution);
+(:meth:`codesign.sim.engine.Simulator.cost`: shapes and mapping only, no functional execution; or, with
+``[sweep] engine = "cycle"``, the cycle engine of :mod:`codesign.sim.cycle` under the ``[cycle]`` settings);
 accuracy, when the scenario asks for it, comes from functional simulation of a trained model,
 cached on disk by content hash under :func:`codesign.scenarios.cache.cache_root` and in memory per process.
 """
@@ -31,6 +32,22 @@ def _cost_metrics(rep: Any) -> dict[str, float]:
     return {"energy_pj": e, "latency_ns": lat, "area_mm2": float(rep.area_mm2), "edp_pj_ns": e * lat,
             "cycles": float(rep.cycles), "utilization": float(sum(util) / len(util)) if util else 1.0,
             "throughput_inf_s": 1e9 / lat if lat > 0 else float("inf")}
+
+
+def _costs(sim: Any, hw: HardwareConfig, settings: dict[str, Any]) -> dict[str, float]:
+    """Cost metrics of ``sim`` on ``hw``: analytic, or the cycle engine when the sweep asks for it
+    (``engine = "cycle"``: latency from the schedule, energy with DRAM reloads and leakage)."""
+    rep = sim.cost(hw)
+    out = _cost_metrics(rep)
+    if settings.get("engine") == "cycle":
+        from codesign.sim.cycle.config import CycleConfig
+        from codesign.sim.cycle.engine import CycleSimulator
+
+        crep = CycleSimulator(sim.spec, hw, CycleConfig.from_dict(settings.get("cycle"))).run()
+        e, lat = crep.energy_pj, crep.latency_ns
+        out.update(energy_pj=e, latency_ns=lat, edp_pj_ns=e * lat, cycles=crep.latency_cycles,
+                   area_mm2=float(sum(crep.area_mm2.values())), throughput_inf_s=crep.throughput_inf_s)
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -105,7 +122,7 @@ def cam_pecan(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, floa
     network = str(model.get("network", "digits"))
     knobs = tuple(sorted((k, model[k]) for k in _ARCH_KNOBS if k in model))
     sim = _pecan_simulator(network, variant, knobs)
-    out = _cost_metrics(sim.cost(hw))
+    out = _costs(sim, hw, settings)
     if settings.get("accuracy") and network == "digits":
         out["accuracy"] = _trained_accuracy(variant, json.dumps(train_settings(model),
                                                                 sort_keys=True))
@@ -176,7 +193,7 @@ def xbar_network(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, f
     hw = crossbar_hw(hw, (*CROSSBAR_LAYER_TYPES, "debut_linear", "debut_conv2d"))
     network = str(model.get("network", "dense"))
     spec = _xbar_spec(network)
-    out = _cost_metrics(Simulator(spec).cost(hw))
+    out = _costs(Simulator(spec), hw, settings)
     out["params"] = float(sum(a.size for lay in spec.layers for k, a in lay.arrays.items() if k != "bias"))
     if settings.get("accuracy"):
         path = Path(_xbar_trained_dir()) / f"{network}.h5"

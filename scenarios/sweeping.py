@@ -80,8 +80,12 @@ def run_scenario_sweep(scn: Scenario, *, out: Path | None = None, resume: bool =
     points = scenario_points(scn, samples, max_points)
     settings = {"model": scn.model, "hardware": scn.hardware_overrides, "fixed": sw.get("fixed", {}),
                 "accuracy": bool(sw.get("accuracy", False))}
-    salt = json.dumps([ref, settings["model"], settings["hardware"], settings["fixed"], settings["accuracy"]],
-                      sort_keys=True, default=str)
+    salt_parts = [ref, settings["model"], settings["hardware"], settings["fixed"], settings["accuracy"]]
+    if sw.get("engine", "analytic") == "cycle":  # the cycle engine's costs, under the [cycle] settings
+        settings["engine"] = "cycle"
+        settings["cycle"] = scn.cycle.to_dict() if scn.cycle is not None else {}
+        salt_parts += [settings["engine"], settings["cycle"]]
+    salt = json.dumps(salt_parts, sort_keys=True, default=str)
     store = ResultStore(folder)
     meta = {"scenario": str(scn.path), "name": scn.name, "fingerprint": scn.fingerprint(), "evaluator": ref}
     stats = run_sweep(points, ref, settings, store, meta=meta, resume=resume, workers=workers,

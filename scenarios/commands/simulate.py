@@ -41,6 +41,23 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(the mismatch is reported either way; int8 or fixed-point runs only warn)")
     p.add_argument("--cost-only", action="store_true", help="analytic costs only, no functional run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    c = p.add_argument_group("cycle-approximate engine (docs/simulator.md)")
+    c.add_argument("--cycle", action="store_true",
+                   help="also schedule the model event by event: latency, throughput, stalls, utilization, "
+                   "energy with leakage; writes cycle.json and gantt.png")
+    c.add_argument("--mode", choices=("layer", "pipelined"), default="layer",
+                   help="layer by layer (the analytic model's assumption) or inter-layer pipelined")
+    c.add_argument("--batch", type=positive_int, default=1, help="inferences streamed back to back (throughput)")
+    c.add_argument("--duplication", type=positive_int, default=1,
+                   help="weight copies of the bottleneck layer in pipelined mode (others balanced to it)")
+    c.add_argument("--onchip-kib", type=positive_float, default=None,
+                   help="on-chip capacity for weights/prototypes/LUTs in KiB (default: all resident); layers "
+                   "beyond it reload from DRAM per inference")
+    c.add_argument("--buffer-kib", type=positive_float, default=None,
+                   help="line-buffer capacity per layer edge in KiB, pipelined mode (default: one whole tensor)")
+    c.add_argument("--link-gb-s", type=positive_float, default=None,
+                   help="bandwidth of the shared on-chip interconnect in GB/s (default: unlimited)")
+    c.add_argument("--no-leakage", action="store_true", help="leave static power out of the cycle energy")
     p.add_argument("-o", "--out", type=Path, default=Path("runs/simulate"),
                    help="output folder (default runs/simulate)")
     p.set_defaults(func=_simulate)
@@ -66,6 +83,7 @@ def _simulate(args: argparse.Namespace) -> int:
             setattr(hw.digital, attr, getattr(args, attr))
     if args.node_nm is not None:
         hw.node_nm = args.node_nm
+    cycle_cfg = _cycle_config(args)
     sim = Simulator(args.model, hw=hw)
     prepare_output(args.out)  # after the inputs are read, before the work
     console = Console(width=max(Console().width, 130))
@@ -85,6 +103,12 @@ def _simulate(args: argparse.Namespace) -> int:
                   f"{rep.area_mm2:.4f} mm² (CAM: {hw.cam.technology} {hw.cam.rows}x{hw.cam.cols}; "
                   f"digital: {hw.digital.precision} MACs, {hw.digital.scales} scales)")
     files = [rep.write_json(args.out / "report.json"), rep.write_hdf5(args.out / "report.h5"), *rep.plot(args.out)]
+    if cycle_cfg is not None:
+        from codesign.sim.cycle.engine import CycleSimulator
+
+        crep = CycleSimulator(sim.spec, hw, cycle_cfg).run()
+        crep.print_table(console)
+        files += [crep.write_json(args.out / "cycle.json"), crep.plot_gantt(args.out / "gantt.png")]
     files.append(write_manifest(args.out, "simulate", vars(args), [args.model, *_tech_files(args.tech)]))
     console.print("wrote " + ", ".join(str(f) for f in files))
     if golden is not None and golden < 1.0:
@@ -98,6 +122,24 @@ def _simulate(args: argparse.Namespace) -> int:
         note = "" if exact else f" with {hw.digital.precision} MACs and {hw.digital.scales} scales"
         print(f"codesign: warning: {msg}{note}", file=sys.stderr)
     return 0
+
+
+#: cycle-engine options and their defaults (given without --cycle they are an error, not silently ignored)
+_CYCLE_OPTIONS = {"mode": "layer", "batch": 1, "duplication": 1, "onchip_kib": None, "buffer_kib": None,
+                  "link_gb_s": None, "no_leakage": False}
+
+
+def _cycle_config(args: argparse.Namespace):
+    from codesign.errors import CodesignError
+    from codesign.sim.cycle.config import CycleConfig
+
+    if not args.cycle:
+        given = [f"--{k.replace('_', '-')}" for k, d in _CYCLE_OPTIONS.items() if getattr(args, k) != d]
+        if given:
+            raise CodesignError(f"{', '.join(given)}: cycle-engine option(s); add --cycle")
+        return None
+    return CycleConfig(mode=args.mode, batch=args.batch, duplication=args.duplication, onchip_kib=args.onchip_kib,
+                       buffer_kib=args.buffer_kib, link_gb_s=args.link_gb_s, leakage=not args.no_leakage)
 
 
 def _tech_files(tech: str | None) -> list[Path]:
