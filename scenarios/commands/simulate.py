@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from codesign.scenarios.argtypes import positive_int
+from codesign.scenarios.argtypes import positive_int, schema_option
 from codesign.scenarios.hardware_schema import add_hardware_options, apply_overrides, options_overrides
 
 #: command-line options that set a hardware setting (checked and documented by the hardware schema)
@@ -47,15 +47,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "energy with leakage; writes cycle.json and gantt.png")
     c.add_argument("--mode", choices=("layer", "pipelined"), default="layer",
                    help="layer by layer (the analytic model's assumption) or inter-layer pipelined")
-    c.add_argument("--batch", type=positive_int, default=1, help="inferences streamed back to back (throughput)")
-    c.add_argument("--duplication", type=positive_int, default=1,
+    from codesign.scenarios.schema import CycleSection
+
+    def cyc(name: str, what: str):  # the option checked by the [cycle] field of the same name
+        return schema_option(CycleSection, name, what)
+
+    c.add_argument("--batch", type=cyc("batch", "an integer in [1, 4096]"), default=1, help="inferences streamed back to back (throughput)")
+    c.add_argument("--duplication", type=cyc("duplication", "an integer in [1, 64]"), default=1,
                    help="weight copies of the bottleneck layer in pipelined mode (others balanced to it)")
-    c.add_argument("--onchip-kib", type=positive_float, default=None,
+    c.add_argument("--onchip-kib", type=cyc("onchip_kib", "a finite number > 0"), default=None,
                    help="on-chip capacity for weights/prototypes/LUTs in KiB (default: all resident); layers "
                    "beyond it reload from DRAM per inference")
-    c.add_argument("--buffer-kib", type=positive_float, default=None,
+    c.add_argument("--buffer-kib", type=cyc("buffer_kib", "a finite number > 0"), default=None,
                    help="line-buffer capacity per layer edge in KiB, pipelined mode (default: one whole tensor)")
-    c.add_argument("--link-gb-s", type=positive_float, default=None,
+    c.add_argument("--link-gb-s", type=cyc("link_gb_s", "a finite number > 0"), default=None,
                    help="bandwidth of the shared on-chip interconnect in GB/s (default: unlimited)")
     c.add_argument("--no-leakage", action="store_true", help="leave static power out of the cycle energy")
     p.add_argument("-o", "--out", type=Path, default=Path("runs/simulate"),
