@@ -4,6 +4,7 @@ the All-DeBut PointNet study."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -54,6 +55,9 @@ def _register_pointnet(s: argparse._SubParsersAction) -> None:
                    help="folder with the ModelNet40 HDF5 release (ply_data_train*.h5, ply_data_test*.h5)")
     n.add_argument("--tech", default="reram_1t1r",
                    help="crossbar technology: shipped name (default reram_1t1r) or path to your own JSON file")
+    n.add_argument("--epochs", type=int, default=None, help="epochs of the dense and random-init runs (default 20)")
+    n.add_argument("--ft-epochs", type=int, default=None, help="fine-tuning epochs after a swap (default 12)")
+    n.add_argument("--jobs", type=int, default=1, help="train the seeds in this many processes (one thread each)")
     n.add_argument("--json", type=Path, default=None, help="also write the rows to this JSON file")
     n.add_argument("--out", type=Path, default=None, help="keep the exported HDF5 models in this folder")
     n.set_defaults(func=_pointnet, outputs=[("out", "dir", "--out"), ("json", "file", "--json")])
@@ -106,11 +110,13 @@ def _pointnet(args: argparse.Namespace) -> int:
 
     load_technology(args.tech)  # fail early, naming the file
     settings = quick_settings() if args.quick else PointNetSettings()
-    if args.seeds is not None:
-        settings = replace(settings, seeds=args.seeds)
+    for key in ("seeds", "epochs", "ft_epochs"):
+        if getattr(args, key) is not None:
+            settings = replace(settings, **{key: getattr(args, key)})
     if args.data_dir is not None:
-        settings = replace(settings, data_dir=str(args.data_dir))
-    text, raw = run_study(settings.check(), tech=args.tech, out_dir=args.out)
+        settings = replace(settings, data_dir=str(args.data_dir), n_train=10**9, n_test=10**9)  # the whole release
+    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    text, raw = run_study(settings.check(), tech=args.tech, out_dir=args.out, log=log, jobs=max(1, args.jobs))
     print(text)
     if args.json:
         _write_json(args.json, raw)
