@@ -70,6 +70,14 @@ def _configs(debut: bool, tech: str) -> list[tuple[str, str, Any]]:
     return out
 
 
+def _by_component(rep) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for c in rep.layers:
+        for comp, pj in c.energy_pj.items():
+            out[comp] = out.get(comp, 0.0) + pj / 1e6
+    return out
+
+
 def _summary(rep) -> dict[str, Any]:
     xb = [c for c in rep.layers if c.target == "crossbar"]
     tiles = sum(int(c.mapping.get("tiles", 0)) for c in xb)
@@ -93,7 +101,8 @@ def hw_rows(paths: dict[str, Path], params: dict[str, int], full: dict[str, Any]
                    **_summary(sim.cost()), "accuracy": None, "golden_match": None, "max_abs_diff": None}
             if full is not None:
                 big = Simulator(full[name], hw=hw).cost()
-                row.update(energy_full_uj=big.total_energy_pj / 1e6, latency_full_us=big.latency_ns / 1e3)
+                row.update(energy_full_uj=big.total_energy_pj / 1e6, latency_full_us=big.latency_ns / 1e3,
+                           energy_full_by_component_uj=_by_component(big))
             if functional:
                 ev = sim.evaluate("testset", progress=False)
                 row.update(accuracy=ev.accuracy, n_eval=ev.n, golden_match=ev.golden_match,
@@ -190,10 +199,17 @@ def run_study(s, tech: str = "reram_1t1r", out_dir: Path | None = None, function
         paths = export_models(models, clouds, labels, folder, s.train_points, n_eval=n_eval)
         hw = hw_rows(paths, {k: count_params(m) for k, m in models.items()}, full_cloud_specs(models), tech, functional)
         per_layer = layer_rows(paths, tech)
+    from codesign.scenarios.debut.pointnet import KINDS
+
+    loss = {k: np.mean([trained_model(k, sd, s, data, log)[1]["final_loss"] for sd in range(s.seeds)]) for k in KINDS}
+    digital = {r["model"]: r.get("energy_full_by_component_uj", {}) for r in hw if r["target"] == "digital fp32"}
     text = "\n\n".join([
         format_table(rows),
+        "Final training loss (mean over seeds): " + ", ".join(f"{k} {v:.2f}" for k, v in loss.items()) + ".",
         f"Seed-0 models (dense; All-DeBut random init) scored on the full {FULL_POINTS}-point test clouds (PyTorch): "
         f"dense {100 * acc_full['dense']:.2f} %, All-DeBut {100 * acc_full['debut']:.2f} % (trained at {s.train_points}).",
         format_hw_table(hw, s.train_points),
+        f"Digital unit, {FULL_POINTS}-point cloud, energy by component (µJ): " + "; ".join(
+            f"{m}: " + ", ".join(f"{c} {v:.1f}" for c, v in sorted(comp.items())) for m, comp in digital.items()) + ".",
         format_layer_table(per_layer)])
     return text, {"rows": rows, "info": info, "accuracy_full_clouds": acc_full, "hardware": hw, "layers": per_layer}
