@@ -130,6 +130,12 @@ def _gap(size: Any, name: str, inputs: list[str]) -> list[LayerSpec]:
     return [LayerSpec(name, "global_avgpool", inputs)]
 
 
+def _gmp(size: Any, name: str, inputs: list[str]) -> list[LayerSpec]:
+    if pair(size) != [1, 1]:
+        raise ExportError(f"{name}: AdaptiveMaxPool2d({size}); only output size 1 (global max pool) is supported")
+    return [LayerSpec(name, "global_maxpool", inputs)]
+
+
 def _pool(kind: str) -> ModuleFn:
     def fn(m: nn.Module, name: str, inputs: list[str]) -> list[LayerSpec]:
         if getattr(m, "ceil_mode", False) or pair(getattr(m, "dilation", 1)) != [1, 1]:
@@ -146,6 +152,8 @@ register_module(nn.ReLU)(_simple("relu"))
 register_module(nn.Flatten)(lambda m, name, inputs: _flatten_checked(m.start_dim, m.end_dim, name, inputs))
 register_module(nn.Identity)(lambda m, name, inputs: [])
 register_module(nn.AdaptiveAvgPool2d)(lambda m, name, inputs: _gap(m.output_size, name, inputs))
+register_module(nn.AdaptiveMaxPool2d)(lambda m, name, inputs: _gmp(m.output_size, name, inputs))
+register_module(nn.Dropout)(lambda m, name, inputs: [])  # identity in eval mode
 register_module(nn.MaxPool2d)(_pool("maxpool2d"))
 register_module(nn.AvgPool2d)(_pool("avgpool2d"))
 

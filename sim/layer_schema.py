@@ -312,6 +312,7 @@ LAYER_SCHEMAS: dict[str, LayerSchema] = {
     "maxpool2d": LayerSchema(attrs=dict(_POOL_ATTRS), datasets={}, output=_out_pool),
     "avgpool2d": LayerSchema(attrs=dict(_POOL_ATTRS), datasets={}, output=_out_pool),
     "global_avgpool": LayerSchema(attrs={}, datasets={}, output=_out_gap),
+    "global_maxpool": LayerSchema(attrs={}, datasets={}, output=_out_gap),
     "flatten": LayerSchema(attrs={}, datasets={}, output=_out_flatten),
     "add": LayerSchema(attrs={}, datasets={}, output=_out_add, n_inputs=2),
     "pecan_linear": LayerSchema(

@@ -1,8 +1,10 @@
-"""``codesign debut {table,chain,hw}``: DeBut results at reduced scale, chain generator, crossbar costs."""
+"""``codesign debut {table,chain,hw,pointnet}``: DeBut results at reduced scale, chain generator, crossbar costs,
+the All-DeBut PointNet study."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -38,7 +40,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--json", type=Path, default=None, help="also write the rows to this JSON file")
     h.add_argument("--out", type=Path, default=None, help="keep the exported HDF5 models in this folder")
     h.set_defaults(func=_hw, outputs=[("out", "dir", "--out"), ("json", "file", "--json")])
+    _register_pointnet(s)
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
+
+
+def _register_pointnet(s: argparse._SubParsersAction) -> None:
+    n = s.add_parser("pointnet", help="All-DeBut PointNet (≤ 5 %% params) vs SVD/pruning, and its hardware costs",
+                     description="Train a PointNet on generated 3-D shapes (or ModelNet40 from --data-dir), "
+                     "convert every conv/linear to DeBut chains, compare with equal-parameter SVD low-rank and "
+                     "magnitude pruning over seeds, and simulate dense vs All-DeBut on digital and crossbar targets.")
+    n.add_argument("--quick", action="store_true", help="tiny data set, few epochs, one seed (about a minute)")
+    n.add_argument("--seeds", type=int, default=None, help="training seeds (default 3; quick 1)")
+    n.add_argument("--data-dir", type=Path, default=None,
+                   help="folder with the ModelNet40 HDF5 release (ply_data_train*.h5, ply_data_test*.h5)")
+    n.add_argument("--tech", default="reram_1t1r",
+                   help="crossbar technology: shipped name (default reram_1t1r) or path to your own JSON file")
+    n.add_argument("--epochs", type=int, default=None, help="epochs of the dense and random-init runs (default 20)")
+    n.add_argument("--ft-epochs", type=int, default=None, help="fine-tuning epochs after a swap (default 12)")
+    n.add_argument("--jobs", type=int, default=1, help="train the seeds in this many processes (one thread each)")
+    n.add_argument("--json", type=Path, default=None, help="also write the rows to this JSON file")
+    n.add_argument("--out", type=Path, default=None, help="keep the exported HDF5 models in this folder")
+    n.set_defaults(func=_pointnet, outputs=[("out", "dir", "--out"), ("json", "file", "--json")])
 
 
 def _write_json(path: Path, obj) -> None:
@@ -76,6 +98,28 @@ def _chain(args: argparse.Namespace) -> int:
         print(f"{k}: params {r.params:,} ({100 * (1 - r.params / dense):.2f}% removed), widths {r.widths}"
               + (" (padded)" if r.padded else ""))
         print(f"   {r.as_lists()}")
+    return 0
+
+
+def _pointnet(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from codesign.cam.technology import load_technology
+    from codesign.scenarios.debut.pointnet import PointNetSettings, quick_settings
+    from codesign.scenarios.debut.pointnet_hw import run_study
+
+    load_technology(args.tech)  # fail early, naming the file
+    settings = quick_settings() if args.quick else PointNetSettings()
+    for key in ("seeds", "epochs", "ft_epochs"):
+        if getattr(args, key) is not None:
+            settings = replace(settings, **{key: getattr(args, key)})
+    if args.data_dir is not None:
+        settings = replace(settings, data_dir=str(args.data_dir), n_train=10**9, n_test=10**9)  # the whole release
+    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    text, raw = run_study(settings.check(), tech=args.tech, out_dir=args.out, log=log, jobs=max(1, args.jobs))
+    print(text)
+    if args.json:
+        _write_json(args.json, raw)
     return 0
 
 

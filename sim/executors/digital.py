@@ -215,6 +215,18 @@ class GlobalAvgPool(_Digital):
         return np.asarray(xs[0], dtype=np.float32).mean(axis=(2, 3), dtype=np.float32)
 
 
+@register("global_maxpool", "digital")
+class GlobalMaxPool(_Digital):
+    """Maximum over H·W per channel (PointNet's symmetric function over the points)."""
+
+    def cost(self) -> LayerCost:
+        c, h, w = self.in_shapes[0]
+        return self._cost({("alu", "compare"): c * (h * w - 1)}, c * (h * w - 1))
+
+    def forward(self, xs):
+        return np.asarray(xs[0], dtype=np.float32).max(axis=(2, 3))
+
+
 @register("flatten", "digital")
 class Flatten(_Digital):
     def cost(self) -> LayerCost:
