@@ -27,6 +27,7 @@ from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarError, Cross
 from codesign.cam.technology import TechnologyError, is_tech_path, load_technology
 from codesign.scenarios.schema import ModelSection, validate_sections
 from codesign.scenarios.shipped import ScenarioError, resolve_scenario
+from codesign.cam.cam_array.nonideal import CamNonidealError
 from codesign.sim.hardware import HardwareConfig, HardwareError
 
 
@@ -220,7 +221,7 @@ def _apply(obj: Any, over: dict[str, Any], path: Path | str, prefix: str, knob: 
             changes[key] = value
     try:
         return dataclasses.replace(obj, **changes)
-    except (CrossbarError, HardwareError) as exc:
+    except (CrossbarError, HardwareError, CamNonidealError) as exc:
         raise ScenarioError(f"{path}: [{prefix}]: {exc}") from None
 
 
@@ -235,10 +236,10 @@ def _check_range(key: str, value: int | float, kind: type, where: str, lower: bo
     ``lower=False``: the lower bounds are left to the dataclass (CrossbarParams checks its own)."""
     if not math.isfinite(value):
         raise ScenarioError(f"{where}: {value} must be a finite number")
-    nonneg = key == "seed" or (kind is float and key != "clock_ghz")
+    nonneg = key.endswith("seed") or key == "sense_bits" or (kind is float and key != "clock_ghz")
     if lower and (value < 0 if nonneg else value <= 0):
         raise ScenarioError(f"{where}: {value} must be {'>= 0' if nonneg else '> 0'}")
-    if key == "seed":
+    if key.endswith("seed"):
         return
     limit = MAX_HW_COUNT if kind is int else MAX_CLOCK_GHZ if key == "clock_ghz" else None
     if limit is not None and value > limit:

@@ -117,6 +117,9 @@ class Simulator:
             chunks.append(np.asarray(acts[self.spec.layers[-1].name], dtype=np.float32))
         logits = np.concatenate(chunks) if chunks else np.zeros((0, self.spec.num_classes), np.float32)
         secs = time.perf_counter() - t0
+        stats = {layer.name: st for layer, ex in zip(self.spec.layers, execs) if (st := ex.nonideal_stats())}
+        if stats:
+            report.extra["nonideal"] = stats
         return RunResult(logits, logits.argmax(axis=1).astype(np.int64), report, secs)
 
     def evaluate(self, which: str = "auto", limit: int | None = None, batch_size: int = 256,
@@ -139,8 +142,8 @@ class Simulator:
             g = res if which == "golden" and limit is None else self.run(s.golden_inputs, batch_size, progress=False)
             ev.golden_match = float(np.mean(g.predictions == s.golden_predictions))
             ev.golden_max_abs_diff = float(np.max(np.abs(g.logits - s.golden_logits))) if len(g.logits) else 0.0
-        ev.report.extra = {"eval": {"which": ev.which, "n": ev.n, "accuracy": ev.accuracy,
-                                    "golden_match": ev.golden_match, "golden_max_abs_diff": ev.golden_max_abs_diff}}
+        ev.report.extra["eval"] = {"which": ev.which, "n": ev.n, "accuracy": ev.accuracy,
+                                    "golden_match": ev.golden_match, "golden_max_abs_diff": ev.golden_max_abs_diff}
         return ev
 
 

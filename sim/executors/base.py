@@ -81,3 +81,7 @@ class Executor:
     def forward(self, xs: list[np.ndarray]) -> np.ndarray:
         """Functional execution of a batch: ``xs`` are the input batches (N, *in_shape)."""
         raise NotImplementedError
+
+    def nonideal_stats(self) -> dict[str, float] | None:
+        """Device non-ideality counters of the run so far (e.g. wrong CAM winners), None when ideal."""
+        return None
