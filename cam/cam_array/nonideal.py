@@ -112,13 +112,14 @@ def program_cells(protos: np.ndarray, value_bits: int, bits_per_cell: int, ni: C
 
 def distance_table(cells: np.ndarray, value_bits: int, bits_per_cell: int) -> np.ndarray:
     """T float32[D, d, V, K]: match-line mismatch of query value v (0..V-1) against stored cells [D, K, d, c]."""
+    from codesign.cam.cam_array.nonideal_kernels import fill_distance_table
+
     cpv = cells.shape[-1]
     cap = 2**bits_per_cell - 1 if cpv > 1 else 2**value_bits - 1
-    v = np.arange(2**value_bits, dtype=np.int64)
-    q = np.clip(v[:, None] - np.arange(cpv) * cap, 0, cap).astype(np.float64)  # [V, c]
-    # [D, K, d, 1, c] - [V, c] -> sum over c -> [D, K, d, V]
-    t = np.abs(cells[:, :, :, None, :] - q[None, None, None]).sum(-1)
-    return np.ascontiguousarray(t.transpose(0, 2, 3, 1).astype(np.float32))
+    D, K, d, _ = cells.shape
+    t = np.empty((D, d, 2**value_bits, K), dtype=np.float32)
+    fill_distance_table(np.ascontiguousarray(cells, dtype=np.float64), float(cap), t)
+    return t
 
 
 def sense_lsb(ni: CamNonideal, cols_used: int, bits_per_cell: int) -> float:

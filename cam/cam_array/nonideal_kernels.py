@@ -84,3 +84,33 @@ def tracked(start: int, stop: int) -> int:
 def vector_key(seed, index):
     """Noise key of the vector with global ``index`` (same vector, same noise, whatever the batch)."""
     return mix64(mix64(np.uint64(seed) * _M1 + np.uint64(12345)) ^ (np.uint64(index) * _M2))
+
+
+@njit(cache=True)
+def fill_distance_table(cells, cap, out):
+    """out[j, i, v, k] = sum_c |clip(v - c cap, 0, cap) - cells[j, k, i, c]| (thermometer-coded query v).
+
+    Query v fills its first v // cap cells, puts r = v mod cap in the next and leaves the rest empty, so
+    T = (sum of |cap - s| below) + |r - s_cell| + (sum of |s| above): prefix/suffix sums per stored word.
+    """
+    D, K, d, cpv = cells.shape
+    V = out.shape[2]
+    icap = int(cap)
+    below = np.empty(cpv + 1)
+    above = np.empty(cpv)
+    for j in range(D):
+        for i in range(d):
+            for k in range(K):
+                below[0] = 0.0
+                for c in range(cpv):
+                    below[c + 1] = below[c] + abs(cap - cells[j, k, i, c])
+                above[cpv - 1] = 0.0
+                for c in range(cpv - 2, -1, -1):
+                    above[c] = above[c + 1] + abs(cells[j, k, i, c + 1])
+                for v in range(V):
+                    cv = v // icap
+                    if cv >= cpv:
+                        out[j, i, v, k] = below[cpv]
+                    else:
+                        r = v - cv * icap
+                        out[j, i, v, k] = below[cv] + abs(r - cells[j, k, i, cv]) + above[cv]

@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("models", type=Path, nargs="*", help="HDF5 model files (docs/format.md), one curve each")
     p.add_argument("--study", choices=("crossbar", "cam"), default=None,
                    help="use the study's models instead of MODEL.h5 (trained once, cached)")
+    p.add_argument("--select", default=None, metavar="TEXT",
+                   help="with --study: keep only the models whose label contains TEXT (e.g. 'dense')")
     p.add_argument("--knob", action="append", default=None, metavar="NAME[=V1,V2,...]",
                    help="knob to sweep, optionally with its values (repeatable; default: every knob)")
     p.add_argument("--trials", type=positive_int, default=3, help="device instances (seeds) per point (default 3)")
@@ -53,6 +55,10 @@ def _nonideal(args: argparse.Namespace) -> int:
         log = lambda msg: console.print(msg)  # noqa: E731
         models = study.crossbar_models(log) if args.study == "crossbar" else study.cam_models(log)
         target = args.study
+        if args.select:
+            models = {k: v for k, v in models.items() if args.select in k}
+            if not models:
+                raise NonidealArgError(f"--select {args.select!r} matches no study model")
     elif args.models:
         targets = {_target(m) for m in args.models}
         if len(targets) > 1:

@@ -21,6 +21,10 @@ from codesign.sim.executors.pecan_nonideal_kernels import noisy_conv, noisy_vect
 from codesign.sim.layer_schema import _pair, pecan_act_range
 
 
+#: programmed devices kept per layer (different settings, e.g. during a sweep)
+MAX_DEVICES = 4
+
+
 class NoisyCamLayer:
     """A PECAN layer's prototypes programmed into non-ideal CAM cells."""
 
@@ -30,12 +34,18 @@ class NoisyCamLayer:
         lo, _ = pecan_act_range(a)
         self.offset = -int(lo)  # the arrays store unsigned values: code - lo
         bits, bpc = int(a["act_bits"]), int(m.bits_per_cell)
-        protos = np.asarray(ex.layer.arrays["prototypes"], np.int64) + self.offset
-        rng = np.random.default_rng((int(ni.seed) + zlib.crc32(ex.layer.name.encode())) % 2**32)
-        self.table = distance_table(program_cells(protos, bits, bpc, ni, rng), bits, bpc)
-        self.pt = np.ascontiguousarray(protos.transpose(0, 2, 1).astype(np.float32))
-        self.pool = noise_pool(rng)
-        self.seed = int(rng.integers(0, 2**62))
+        # the programmed device is deterministic (seed, layer, settings): kept on the layer across runs
+        devices = ex.layer.__dict__.setdefault("_cam_devices", {})
+        key = (ni, bits, bpc)
+        if key not in devices:
+            if len(devices) >= MAX_DEVICES:
+                devices.pop(next(iter(devices)))
+            protos = np.asarray(ex.layer.arrays["prototypes"], np.int64) + self.offset
+            rng = np.random.default_rng((int(ni.seed) + zlib.crc32(ex.layer.name.encode())) % 2**32)
+            devices[key] = (distance_table(program_cells(protos, bits, bpc, ni, rng), bits, bpc),
+                            np.ascontiguousarray(protos.transpose(0, 2, 1).astype(np.float32)), noise_pool(rng),
+                            int(rng.integers(0, 2**62)))
+        self.table, self.pt, self.pool, self.seed = devices[key]
         self.lut = np.ascontiguousarray(ex.layer.arrays["lut"], dtype=np.int32)
         tiles = m.col_tiles if m.column_merge == "readout" else 1
         width = m.subvector_dim * m.cells_per_value

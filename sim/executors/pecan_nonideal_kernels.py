@@ -14,57 +14,66 @@ from codesign.cam.cam_array.nonideal_kernels import TRACK_EVERY, noisy_nearest, 
 from codesign.sim.executors.pecan_kernels import PARALLEL_MIN_OPS
 
 
+#: vectors searched together, subspace by subspace (keeps one subspace's distance table in cache)
+BLOCK = 64
+
+
 @njit(cache=True)
-def _accumulate(vec, index, seed, T, pt, pool, sigma, inv_lsb, top, lut, accrow, dist, ideal):
-    D, d = T.shape[0], T.shape[1]
+def _vec_block(b, Q, n0, seed, T, pt, pool, sigma, inv_lsb, top, lut, acc, wrong):
+    D, d, V, K = T.shape
     out = lut.shape[2]
-    wrong = 0
-    key = vector_key(seed, index)
-    track = index % TRACK_EVERY == 0
-    for j in range(D):
-        best, w = noisy_nearest(vec, j * d, j, T, pt, pool, key, sigma, inv_lsb, top, track, dist, ideal)
-        wrong += w
-        for o in range(out):
-            accrow[o] += lut[j, best, o]
-    return wrong
-
-
-@njit(cache=True)
-def _vec_one(n, Q, n0, seed, T, pt, pool, sigma, inv_lsb, top, lut, acc, wrong):
-    K = T.shape[3]
+    lo = b * BLOCK
+    hi = min(lo + BLOCK, Q.shape[0])
     dist = np.empty(K, np.float32)
     ideal = np.empty(K, np.float32)
-    wrong[n] = _accumulate(Q[n], n0 + n, seed, T, pt, pool, np.float32(sigma), np.float32(inv_lsb),
-                           np.float32(top), lut, acc[n], dist, ideal)
+    for j in range(D):
+        for n in range(lo, hi):
+            index = n0 + n
+            best, w = noisy_nearest(Q[n], j * d, j, T, pt, pool, vector_key(seed, index), np.float32(sigma),
+                                    np.float32(inv_lsb), np.float32(top), index % TRACK_EVERY == 0, dist, ideal)
+            wrong[n] += w
+            for o in range(out):
+                acc[n, o] += lut[j, best, o]
 
 
 @njit(cache=True)
 def _conv_one(n, x, offset, geo, n0, seed, T, pt, pool, sigma, inv_lsb, top, lut, acc, wrong):
+    """One sample: gather every position's vector, then search subspace by subspace (keeps T[j] in cache)."""
     kh, kw, sh, sw, ph, pw, oh, ow = geo[0], geo[1], geo[2], geo[3], geo[4], geo[5], geo[6], geo[7]
     C, H, W = x.shape[1], x.shape[2], x.shape[3]
     D, d, V, K = T.shape
     out = lut.shape[2]
-    vec = np.empty(D * d, np.int32)
-    accrow = np.empty(out, np.int64)
-    dist = np.empty(K, np.float32)
-    ideal = np.empty(K, np.float32)
-    wr = 0
+    P = oh * ow
+    vecs = np.empty((P, D * d), np.int32)
+    keys = np.empty(P, np.uint64)
+    track = np.empty(P, np.bool_)
     for oy in range(oh):
         for ox in range(ow):
+            pos = oy * ow + ox
             t = 0
             for c in range(C):
                 for a in range(kh):
                     iy = oy * sh - ph + a
                     for b in range(kw):
                         ix = ox * sw - pw + b
-                        vec[t] = (x[n, c, iy, ix] if (0 <= iy < H and 0 <= ix < W) else 0) + offset
+                        vecs[pos, t] = (x[n, c, iy, ix] if (0 <= iy < H and 0 <= ix < W) else 0) + offset
                         t += 1
-            accrow[:] = 0
-            pos = oy * ow + ox
-            wr += _accumulate(vec, (n0 + n) * oh * ow + pos, seed, T, pt, pool, np.float32(sigma),
-                              np.float32(inv_lsb), np.float32(top), lut, accrow, dist, ideal)
+            index = (n0 + n) * P + pos
+            keys[pos] = vector_key(seed, index)
+            track[pos] = index % TRACK_EVERY == 0
+    dist = np.empty(K, np.float32)
+    ideal = np.empty(K, np.float32)
+    wr = 0
+    for pos in range(P):
+        for o in range(out):
+            acc[n, o, pos] = 0
+    for j in range(D):
+        for pos in range(P):
+            best, w = noisy_nearest(vecs[pos], j * d, j, T, pt, pool, keys[pos], np.float32(sigma),
+                                    np.float32(inv_lsb), np.float32(top), track[pos], dist, ideal)
+            wr += w
             for o in range(out):
-                acc[n, o, pos] = accrow[o]
+                acc[n, o, pos] += lut[j, best, o]
     wrong[n] = wr
 
 
@@ -72,8 +81,8 @@ def _conv_one(n, x, offset, geo, n0, seed, T, pt, pool, sigma, inv_lsb, top, lut
 def _vec_par(Q, n0, seed, T, pt, pool, sigma, inv_lsb, top, lut):
     acc = np.zeros((Q.shape[0], lut.shape[2]), np.int64)
     wrong = np.zeros(Q.shape[0], np.int64)
-    for n in prange(Q.shape[0]):
-        _vec_one(n, Q, n0, seed, T, pt, pool, sigma, inv_lsb, top, lut, acc, wrong)
+    for b in prange((Q.shape[0] + BLOCK - 1) // BLOCK):
+        _vec_block(b, Q, n0, seed, T, pt, pool, sigma, inv_lsb, top, lut, acc, wrong)
     return acc, wrong
 
 
@@ -81,8 +90,8 @@ def _vec_par(Q, n0, seed, T, pt, pool, sigma, inv_lsb, top, lut):
 def _vec_ser(Q, n0, seed, T, pt, pool, sigma, inv_lsb, top, lut):
     acc = np.zeros((Q.shape[0], lut.shape[2]), np.int64)
     wrong = np.zeros(Q.shape[0], np.int64)
-    for n in range(Q.shape[0]):
-        _vec_one(n, Q, n0, seed, T, pt, pool, sigma, inv_lsb, top, lut, acc, wrong)
+    for b in range((Q.shape[0] + BLOCK - 1) // BLOCK):
+        _vec_block(b, Q, n0, seed, T, pt, pool, sigma, inv_lsb, top, lut, acc, wrong)
     return acc, wrong
 
 
