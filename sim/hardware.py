@@ -61,12 +61,17 @@ class CamConfig:
     sense_bits: int = 0
     #: seed of the CAM device instance (programming and sensing noise)
     noise_seed: int = 0
+    #: write-verify iterations per programmed row: level sigma / sqrt(1 + n) (our assumption), write
+    #: energy and time x (1 + n) plus n verify searches (the programming cost in the layer mapping)
+    write_verify: int = 0
 
     def __post_init__(self) -> None:
         if self.column_merge not in COLUMN_MERGES:
             raise HardwareError(f"cam.column_merge={self.column_merge!r}; expected one of {COLUMN_MERGES}")
         if self.nonideal not in NONIDEAL_MODES:
             raise HardwareError(f"cam.nonideal={self.nonideal!r}; expected one of {NONIDEAL_MODES}")
+        if not isinstance(self.write_verify, int) or isinstance(self.write_verify, bool) or self.write_verify < 0:
+            raise HardwareError(f"cam.write_verify={self.write_verify!r}; expected an integer >= 0 (verify iterations)")
         check_values({"level_sigma": self.level_sigma, "stuck_rate": self.stuck_rate, "sense_sigma": self.sense_sigma,
                       "sense_bits": self.sense_bits, "noise_seed": self.noise_seed}, "cam")
 
@@ -74,9 +79,11 @@ class CamConfig:
         """The non-idealities of arrays built in ``tech`` (technology values where ``nonideal="tech"``)."""
         given = {"level_sigma": self.level_sigma, "stuck_rate": self.stuck_rate, "sense_sigma": self.sense_sigma,
                  "sense_bits": self.sense_bits}
-        if self.nonideal == "tech":
-            return CamNonideal.from_tech(tech, seed=self.noise_seed, **given)
-        return CamNonideal(**given, seed=self.noise_seed)
+        ni = (CamNonideal.from_tech(tech, seed=self.noise_seed, **given) if self.nonideal == "tech"
+              else CamNonideal(**given, seed=self.noise_seed))
+        if self.write_verify:
+            ni = replace(ni, level_sigma=ni.level_sigma / (1 + self.write_verify) ** 0.5)
+        return ni
 
 
 @dataclass

@@ -79,3 +79,11 @@ def test_bad_technology_values_name_the_parameter(tmp_path, key, value):
     f.write_text(json.dumps(raw))
     with pytest.raises(TechnologyError, match=key):
         load_technology(f)
+
+
+def test_write_verify_lowers_wrong_winners_and_costs_programming_energy():
+    assert _wrong(level_sigma=0.6, write_verify=8) < _wrong(level_sigma=0.6)
+    cost = {wv: Simulator(SPEC, HardwareConfig(cam=CamConfig(write_verify=wv))).cost() for wv in (0, 4)}
+    prog = {wv: sum(lc.mapping["programming"]["energy_pj"] for lc in cost[wv].layers if lc.target == "cam")
+            for wv in cost}
+    assert prog[4] > 4 * prog[0] > 0

@@ -97,3 +97,17 @@ def test_rows_per_adc_multiplies_conversions_in_the_cost_model():
 def test_bad_crossbar_parameters_name_the_field(field, value, word):
     with pytest.raises(CrossbarError, match=word):
         CrossbarParams(**{field: value})
+
+
+def test_knobs_reachable_from_sweeps_and_checked():
+    from codesign.scenarios.scenario import apply_hardware_overrides
+    from codesign.scenarios.shipped import ScenarioError
+    from codesign.sim.hardware import HardwareConfig
+
+    hw = apply_hardware_overrides(HardwareConfig(), {"cam": {"level_sigma": 0.3, "sense_bits": 6},
+                                                     "crossbar": {"read_noise_sigma": 0.02, "rows_per_adc": 16}}, "s.toml")
+    assert hw.cam.level_sigma == 0.3 and hw.crossbar.rows_per_adc == 16
+    for over, word in (({"crossbar": {"read_noise_sigma": -1.0}}, "read_noise_sigma"),
+                       ({"cam": {"stuck_rate": 2.0}}, "stuck_rate"), ({"crossbar": {"drift_time_s": -5.0}}, "drift_time_s")):
+        with pytest.raises(ScenarioError, match=word):
+            apply_hardware_overrides(HardwareConfig(), over, "s.toml")

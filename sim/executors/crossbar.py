@@ -75,6 +75,10 @@ class _CrossbarLayer(Executor):
         c.mapping = {"tiles": pc.tiles, "strategy": plan.strategy, "vectors": self.vectors(),
                      "cycles_per_vector": p.cycles(True), "slices": p.cost_slices,
                      "rows": p.rows, "cols": p.cols, **plan.info}
+        if p.rows_per_adc:
+            c.mapping["rows_per_adc"] = p.rows_per_adc
+        if p.adc_calibration != "none":  # one full-scale setting per ADC, set once from the calibration batch
+            c.mapping["adc_calibration"] = {"method": p.adc_calibration, "calibration_vectors_max": CALIBRATION_VECTORS}
         return c
 
     # -- non-idealities: ADC calibration, counters ------------------------------------------------

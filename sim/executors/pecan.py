@@ -240,7 +240,19 @@ class PecanCam(_PecanBase):
             c.area_mm2["cam_readout"] = m.arrays * adc_area_um2(xb, m.readout_bits) * 1e-6
         c.utilization = m.utilization
         c.mapping["stage_cycles"] = {"search": s_search, "lut": s_lut, "accumulate": s_acc}
+        c.mapping["programming"] = self._programming(m)
         return c
+
+    def _programming(self, m) -> dict[str, float]:
+        """One-time cost of writing the prototypes (each row once, plus write-verify iterations)."""
+        arr = self.tech.cam_array()
+        wv = int(self.hw.cam.write_verify)
+        rows = m.num_subspaces * m.num_prototypes * m.col_tiles
+        rows_per_array = min(m.num_prototypes, m.rows)
+        t_row = self.tech["cam"].get("write_latency_ns")
+        return {"write_verify": wv, "rows": rows,
+                "energy_pj": rows * (1 + wv) * arr.write_row_energy_pj() + rows * wv * arr.search_energy_pj() / m.rows,
+                "latency_ns": m.search_rounds * rows_per_array * (1 + wv) * (t_row + (arr.search_latency_ns() if wv else 0))}
 
 
 @register("pecan_linear", "digital")
