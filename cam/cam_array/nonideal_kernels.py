@@ -18,7 +18,7 @@ _M2 = np.uint64(0xBF58476D1CE4E5B9)
 _M3 = np.uint64(0x94D049BB133111EB)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mix64(x):
     """splitmix64 finaliser of a uint64."""
     x = (x ^ (x >> np.uint64(30))) * _M2
@@ -26,7 +26,7 @@ def mix64(x):
     return x ^ (x >> np.uint64(31))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def noisy_nearest(q, qoff, j, T, pt, pool, key, sigma, inv_lsb, top, track, dist, ideal):
     """(winner, wrong) of subspace j for value codes q[qoff:qoff+d] (unsigned, < V).
 
@@ -45,7 +45,8 @@ def noisy_nearest(q, qoff, j, T, pt, pool, key, sigma, inv_lsb, top, track, dist
             for k in range(K):
                 ideal[k] += abs(fv - pt[j, i, k])
     if sigma > 0.0:
-        off = np.int64(mix64(key + np.uint64(j) * _M1) % np.uint64(pool.shape[0] - K))
+        off = np.int64(((mix64(key + np.uint64(j) * _M1) >> np.uint64(32)) * np.uint64(pool.shape[0] - K))
+                       >> np.uint64(32))  # uniform in [0, pool - K) without a division
         for k in range(K):
             dist[k] += sigma * pool[off + k]
     if inv_lsb > 0.0:

@@ -144,7 +144,7 @@ def adc_accumulate_noisy(cur, n0, nb, k_tot, col_out, col_w, cyc_w, lsb, lo, hi,
             row = j * k_tot + k
             wk = cyc_w[k]
             sd = rstd[row]
-            off = np.int64(_mix(kv + np.uint64(k)) % span)
+            off = np.int64(((_mix(kv + np.uint64(k)) >> np.uint64(32)) * span) >> np.uint64(32))
             for c in range(ncol):
                 v = cur[row, c] + sd * pool[off + c]
                 if lsb > 0.0:
