@@ -1,17 +1,18 @@
-"""Numba kernel of the non-ideal nearest-prototype search (model: :mod:`codesign.cam.cam_array.nonideal`).
+"""Numba kernels of the non-ideal nearest-prototype search and its distance table
+(model: :mod:`codesign.cam.cam_array.nonideal`).
 
 Per vector and subspace: the row distances are gathered from the distance table (programming
 deviations included), sensing noise is added from the pool at a hashed offset, the sensed distance is
 rounded to the sensing step, and the smallest wins (ties to the lowest row). The ideal integer L1
 distances are accumulated beside them on every :data:`TRACK_EVERY`-th vector to count wrong winners
 (searches whose winner is farther from the query than the true nearest prototype; a tie-equivalent
-pick is not wrong): an unbiased sample that keeps the search within 1.5x the ideal time.
+pick is not wrong): an unbiased sample that keeps the search cost close to the exact search's.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)
