@@ -159,3 +159,14 @@ def adc_accumulate_noisy(cur, n0, nb, k_tot, col_out, col_w, cyc_w, lsb, lo, hi,
                 out[col_out[c]] += wk * col_w[c] * v
     counts[0] += nb * k_tot * ncol
     counts[1] += clipped
+
+
+@njit(cache=True)
+def scaled_row_norms(a, scale, out):
+    """out[i] = scale * ||a[i, :]||_2 (read-noise std per vector and cycle)."""
+    for i in range(a.shape[0]):
+        s = 0.0
+        for j in range(a.shape[1]):
+            v = np.float64(a[i, j])
+            s += v * v
+        out[i] = scale * np.sqrt(s)

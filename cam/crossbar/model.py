@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from codesign.cam.crossbar import kernels as K
-from codesign.cam.crossbar.nonideal import noise_pool, perturb, read_noise_std, row_groups
+from codesign.cam.crossbar.nonideal import noise_pool, perturb, row_groups
 from codesign.cam.crossbar.params import CrossbarError, CrossbarParams, TilePlan
 from codesign.cam.adc import ADCSpec
 
@@ -231,7 +231,9 @@ def _convert(prog: ProgrammedCrossbars, cur: np.ndarray, drive: np.ndarray, n0: 
     if prog.pool is None:
         K.adc_accumulate(cur, n0, nb, kt, t.col_out, t.col_w, cyc_w, lsb, lo, hi, acc, counts)
         return
-    rstd = read_noise_std(np.asarray(drive, dtype=np.float64), prog.params)
+    p = prog.params
+    rstd = _scratch(prog, "rstd", (drive.shape[0],), np.float64)
+    K.scaled_row_norms(drive, p.read_noise * (p.levels - 1), rstd)
     K.adc_accumulate_noisy(cur, n0, nb, kt, t.col_out, t.col_w, cyc_w, lsb, lo, hi, acc, counts, rstd, prog.pool,
                            prog.noise_seed, vec0)
 

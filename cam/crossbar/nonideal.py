@@ -9,7 +9,8 @@ physical conductance is ``g (G_max - G_min) / (L-1)``. Applied in this order (do
 4. first-order IR drop: a cell at tile row r (of R) and column c sees the wire resistance of (c + 1)
    word-line and (R - r) bit-line segments in series, ``g / (1 + g G_level R_wire (c + 1 + R - r))``.
 
-Read noise is drawn per MVM on the column currents (:func:`read_noise_std`): the sum of independent
+Read noise is drawn per MVM on the column currents (:func:`codesign.cam.crossbar.kernels.adc_accumulate_noisy`
+with the std from ``scaled_row_norms``): the sum of independent
 per-cell N(0, sigma (L-1)) read fluctuations times the applied DAC values has std
 ``sigma (L-1) sqrt(sum_r x_r^2)``, exact in distribution for each column.
 """
@@ -50,11 +51,6 @@ def row_groups(rows_used: int, p: CrossbarParams) -> list[slice]:
 def noise_pool(p: CrossbarParams, rng: np.random.Generator, cols: int) -> np.ndarray:
     """Standard normals for the read noise (at least twice the widest band's columns)."""
     return rng.standard_normal(max(POOL_SIZE, 2 * cols)).astype(np.float64)
-
-
-def read_noise_std(xb: np.ndarray, p: CrossbarParams) -> np.ndarray:
-    """Per-row (vector x cycle) std of every column current's read noise, levels x DAC units."""
-    return p.read_noise * (p.levels - 1) * np.sqrt(np.einsum("ij,ij->i", xb, xb, dtype=np.float64))
 
 
 def calibrated_full_scale(currents: np.ndarray, method: str, percentile: float) -> float:
