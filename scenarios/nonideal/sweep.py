@@ -32,10 +32,10 @@ class Knob:
 
 
 CAM_KNOBS = {
-    "level_sigma": Knob("level_sigma", [0.0, 0.1, 0.26, 0.4, 0.61, 1.0]),
-    "sense_sigma": Knob("sense_sigma", [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]),
-    "sense_bits": Knob("sense_bits", [3, 4, 5, 6, 8, 10]),
-    "stuck_rate": Knob("stuck_rate", [0.0, 0.001, 0.01, 0.03, 0.1]),
+    "level_sigma": Knob("level_sigma", [0.0, 0.26, 0.61, 1.0, 2.0, 4.0]),
+    "sense_sigma": Knob("sense_sigma", [0.0, 0.5, 2.0, 8.0, 16.0, 32.0]),
+    "sense_bits": Knob("sense_bits", [2, 3, 4, 5, 6, 8, 10]),
+    "stuck_rate": Knob("stuck_rate", [0.0, 0.001, 0.01, 0.05, 0.1, 0.3]),
 }
 XBAR_KNOBS = {
     "prog_noise_sigma": Knob("prog_noise_sigma", [0.0, 0.02, 0.05, 0.1, 0.2]),
