@@ -23,6 +23,7 @@ from codesign.errors import CodesignError
 WORKLOADS = {
     "cam": "codesign.bench.cam_nearest",
     "crossbar": "codesign.bench.crossbar_mvm",
+    "nonideal": "codesign.bench.nonideal",
     "network": "codesign.bench.engine_vs_torch",
     "debut": "codesign.bench.debut_forward",
     "optics": "codesign.bench.optics_vs_gnpy",

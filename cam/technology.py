@@ -62,14 +62,17 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 MAX_VALUE = 1e9
 #: parameters that are counts: integers within (low, high)
 INTEGER_RANGES: dict[str, tuple[int, int]] = {"bits_per_cell": (1, 16), "ref_rows": (1, 1 << 16),
-                                              "ref_cols": (1, 1 << 16), "word_bits": (1, 4096)}
+                                              "ref_cols": (1, 1 << 16), "word_bits": (1, 4096), "sense_bits": (0, 24)}
 #: fractions: (low, high, low inclusive, high inclusive)
 FRACTION_RANGES: dict[str, tuple[float, float, bool, bool]] = {"array_periphery_area_frac": (0.0, 1.0, True, False),
-                                                               "array_efficiency": (0.0, 1.0, False, True)}
-
+                                                               "array_efficiency": (0.0, 1.0, False, True),
+                                                               **{k: (0.0, 1.0, True, True) for k in
+                                                                  ("stuck_cell_rate", "stuck_on_rate", "stuck_off_rate")}}
+#: parameters that must be > 0 (a reference time of drift, G(t) = G0 (t/t0)^-nu)
+POSITIVE = ("drift_t0_s",)
 
 def _check_value(key: str, val: float, where: str) -> None:
-    """Range rules: every value in [0, MAX_VALUE]; counts integers in range; fractions in range."""
+    """Range rules: every value in [0, MAX_VALUE]; counts integers in range; fractions and rates in range."""
     if key in INTEGER_RANGES:
         lo, hi = INTEGER_RANGES[key]
         if float(val) != int(val) or not lo <= val <= hi:
@@ -79,6 +82,10 @@ def _check_value(key: str, val: float, where: str) -> None:
         if not ((lo <= val if lo_in else lo < val) and (val <= hi if hi_in else val < hi)):
             raise TechnologyError(f"{where}/value: {val!r}; expected a fraction in "
                                   f"{'[' if lo_in else '('}{lo}, {hi}{']' if hi_in else ')'}")
+    elif "sigma" in key and val < 0:
+        raise TechnologyError(f"{where}/value: {val!r}; a standard deviation must be >= 0")
+    elif key in POSITIVE and not val > 0:
+        raise TechnologyError(f"{where}/value: {val!r}; expected a time > 0")
     elif not 0 <= val <= MAX_VALUE:
         raise TechnologyError(f"{where}/value: {val!r}; expected a number in [0, {MAX_VALUE:g}] "
                               "(energies, latencies and areas cannot be negative)")

@@ -6,7 +6,8 @@ into a pydantic model, once, so that scenario files and sweep knobs are validate
 other input (strict types, no bool as a number, finite numbers, ranges, unknown keys with a suggestion)
 and the reference in docs/reference.md is generated from it (:func:`hardware_fields`).
 
-Range rules by kind of field: counts (integers) are > 0 and at most :data:`MAX_HW_COUNT`; seeds >= 0;
+Range rules by kind of field: counts (integers) are > 0 (>= 0 where the default is 0: off) and at most
+:data:`MAX_HW_COUNT`; seeds >= 0;
 real numbers >= 0 (the clock > 0, at most :data:`MAX_CLOCK_GHZ`). The crossbar table's own rules (bits
 2..24, fractions, ...) are checked by :class:`CrossbarParams` when the settings are applied.
 """
@@ -27,6 +28,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
+from codesign.cam.cam_array.nonideal import CamNonidealError
 from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarError, CrossbarParams
 from codesign.errors import CodesignError
 from codesign.sim.hardware import HardwareConfig, HardwareError
@@ -65,7 +67,7 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def _constrained(name: str, ann: Any, crossbar: bool) -> Any:
+def _constrained(name: str, ann: Any, crossbar: bool, default: Any = None) -> Any:
     """The field's type with the range rule of its kind (see the module docstring)."""
     union = typing.get_origin(ann) in (typing.Union, types.UnionType)
     args = typing.get_args(ann) if union else ()
@@ -74,8 +76,10 @@ def _constrained(name: str, ann: Any, crossbar: bool) -> Any:
     if base is bool or base is str or base is dict or typing.get_origin(base) is dict:
         rule = base
     elif base is int:
-        if name == "seed":
+        if name.endswith("seed"):
             rule = Annotated[int, Field(ge=0)]
+        elif default == 0:  # a count whose default is 0 (0 = off: ideal sensing, no write-verify)
+            rule = Annotated[int, Field(ge=0, le=MAX_HW_COUNT)]
         elif crossbar:  # CrossbarParams checks its own lower bounds (bits 2..24, counts >= 0 or 1)
             rule = Annotated[int, Field(le=MAX_HW_COUNT)]
         else:
@@ -106,7 +110,7 @@ def hardware_model(cls: type = HardwareConfig) -> type[BaseModel]:
         if dataclasses.is_dataclass(ann):
             typ: Any = hardware_model(ann)
         else:
-            typ = _constrained(f.name, ann, crossbar)
+            typ = _constrained(f.name, ann, crossbar, f.default)
         fields[f.name] = (typ, Field(default=None, description=docs.get(f.name, "")))
     config = ConfigDict(extra="forbid", strict=True)
     return create_model(f"{cls.__name__}Table", __config__=config, __doc__=cls.__doc__, **fields)
@@ -184,7 +188,7 @@ def _replace(obj: Any, changes: dict[str, Any], where: str, knob: bool) -> Any:
             new[key] = value
     try:
         return dataclasses.replace(obj, **new)
-    except (CrossbarError, HardwareError) as exc:
+    except (CrossbarError, HardwareError, CamNonidealError) as exc:
         raise HardwareSettingError(where, str(exc)) from None
 
 

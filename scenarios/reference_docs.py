@@ -107,7 +107,7 @@ def render(section: str) -> str:
 
         lines = ["## `[hardware]` tables of a scenario file", "",
                  "Generated from `codesign.sim.hardware.HardwareConfig` and its tables; every field optional "
-                 f"(the default applies). Counts are integers in [1, {MAX_HW_COUNT}], seeds >= 0, real numbers "
+                 f"(the default applies). Counts are integers in [1, {MAX_HW_COUNT}] ([0, ...] where the default is 0), seeds >= 0, real numbers "
                  f">= 0 and finite, the clock in (0, {MAX_CLOCK_GHZ:g}] GHz; the crossbar table's own rules are "
                  "checked by `CrossbarParams`. A sweep knob `hardware.<table>.<field>` takes the same values.", ""]
         rows = [(name, typ, f"`{default!r}`", "", doc) for name, typ, default, doc in hardware_fields()]

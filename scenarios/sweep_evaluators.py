@@ -101,14 +101,25 @@ def functional_accuracy(model_path: str, hw: HardwareConfig | None = None) -> fl
 
 
 @lru_cache(maxsize=64)
-def _trained_accuracy(variant: str, settings_json: str) -> float:
+def _trained_model(variant: str, settings_json: str) -> str:
     import json
 
     from codesign.scenarios.runner import get_model
 
     path, _ = get_model(variant, json.loads(settings_json), progress=False, log=lambda *_: None)
-    # PECAN on CAM/digital is integer-exact: tiling and array sizes never change the result
-    return functional_accuracy(str(path), None)
+    return str(path)
+
+
+@lru_cache(maxsize=64)
+def _trained_accuracy(variant: str, settings_json: str) -> float:
+    # PECAN on ideal CAM/digital is integer-exact: tiling and array sizes never change the result
+    return functional_accuracy(_trained_model(variant, settings_json), None)
+
+
+def _cam_nonideal(hw: HardwareConfig) -> bool:
+    """True where the CAM knobs make the search non-ideal (the accuracy then depends on the hardware)."""
+    c = hw.cam
+    return c.nonideal != "off" or bool(c.level_sigma or c.stuck_rate or c.sense_sigma or c.sense_bits)
 
 
 def cam_pecan(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, float]:
@@ -124,8 +135,9 @@ def cam_pecan(point: dict[str, Any], settings: dict[str, Any]) -> dict[str, floa
     sim = _pecan_simulator(network, variant, knobs)
     out = _costs(sim, hw, settings)
     if settings.get("accuracy") and network == "digits":
-        out["accuracy"] = _trained_accuracy(variant, json.dumps(train_settings(model),
-                                                                sort_keys=True))
+        key = json.dumps(train_settings(model), sort_keys=True)
+        out["accuracy"] = (functional_accuracy(_trained_model(variant, key), hw) if _cam_nonideal(hw)
+                           else _trained_accuracy(variant, key))
     return out
 
 

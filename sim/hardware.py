@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, asdict, replace
 from typing import Any
 
+from codesign.cam.cam_array.nonideal import CamNonideal, check_values
 from codesign.cam.crossbar.params import TECHNOLOGY_FIELDS, CrossbarParams
 from codesign.errors import CodesignError
 
@@ -22,6 +23,9 @@ PRECISIONS = ("fp32", "int8")
 SCALES = ("float", "pow2", "int")
 #: how a CAM row split over column tiles is merged (``CamConfig.column_merge``)
 COLUMN_MERGES = ("readout", "matchline")
+#: where device non-idealities come from (``CamConfig.nonideal``, ``CrossbarParams.nonideal``): "off" = only
+#: the fields set explicitly; "tech" = the technology file's values for every field left at 0
+NONIDEAL_MODES = ("off", "tech")
 
 
 class HardwareError(CodesignError, ValueError):
@@ -50,10 +54,41 @@ class CamConfig:
     #: row's partial distance and adds them digitally; "matchline" joins the tiles' match-line segments
     #: into one row (one sense, no conversion; latency of the full width)
     column_merge: str = "readout"
+    #: device non-idealities (docs/nonideal.md), one of :data:`NONIDEAL_MODES`
+    nonideal: str = "off"
+    #: sigma of a programmed cell level (level spacings)
+    level_sigma: float = 0.0
+    #: fraction of cells stuck at level 0 or at the top level, in [0, 1]
+    stuck_rate: float = 0.0
+    #: sigma of a sensed match-line distance (one-level mismatches) per row and search
+    sense_sigma: float = 0.0
+    #: match-line sensing resolution (bits over a row's full scale); 0 = exact
+    sense_bits: int = 0
+    #: seed of the CAM device instance (programming and sensing noise)
+    noise_seed: int = 0
+    #: write-verify iterations per programmed row: level sigma / sqrt(1 + n) (our assumption), write
+    #: energy and time x (1 + n) plus n verify searches (the programming cost in the layer mapping)
+    write_verify: int = 0
 
     def __post_init__(self) -> None:
         if self.column_merge not in COLUMN_MERGES:
             raise HardwareError(f"cam.column_merge={self.column_merge!r}; expected one of {COLUMN_MERGES}")
+        if self.nonideal not in NONIDEAL_MODES:
+            raise HardwareError(f"cam.nonideal={self.nonideal!r}; expected one of {NONIDEAL_MODES}")
+        if not isinstance(self.write_verify, int) or isinstance(self.write_verify, bool) or self.write_verify < 0:
+            raise HardwareError(f"cam.write_verify={self.write_verify!r}; expected an integer >= 0 (verify iterations)")
+        check_values({"level_sigma": self.level_sigma, "stuck_rate": self.stuck_rate, "sense_sigma": self.sense_sigma,
+                      "sense_bits": self.sense_bits, "noise_seed": self.noise_seed}, "cam")
+
+    def nonideal_for(self, tech) -> CamNonideal:
+        """The non-idealities of arrays built in ``tech`` (technology values where ``nonideal="tech"``)."""
+        given = {"level_sigma": self.level_sigma, "stuck_rate": self.stuck_rate, "sense_sigma": self.sense_sigma,
+                 "sense_bits": self.sense_bits}
+        ni = (CamNonideal.from_tech(tech, seed=self.noise_seed, **given) if self.nonideal == "tech"
+              else CamNonideal(**given, seed=self.noise_seed))
+        if self.write_verify:
+            ni = replace(ni, level_sigma=ni.level_sigma / (1 + self.write_verify) ** 0.5)
+        return ni
 
 
 @dataclass

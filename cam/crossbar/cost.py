@@ -6,7 +6,8 @@ Per input vector and tile with R rows used, O outputs (C = O x slices x 2 column
 ADC inputs, or C / 2 when the differential pair is subtracted in analog (``subtract_in_analog``),
 which adds ``xbar.subtract`` R·(C/2)·K: the current mirror that subtracts a pair carries the
 negative column's current for the read, charged one cell read per row (our assumption, docs/crossbar.md).
-So ADC conversions = MACs x cells per weight x input cycles / rows summed per conversion.
+So ADC conversions = MACs x cells per weight x input cycles / rows summed per conversion; with
+``rows_per_adc`` (partial word-line activation) a tile's A conversions repeat ceil(R / rows_per_adc) times.
 A cycle lasts max(crossbar read latency, ceil(A / ADCs per crossbar) x ADC conversion time);
 at most ``parallel_tiles`` crossbars run at once. Area: every tile is a resident crossbar with its
 DACs, ADC(s), sample-and-holds and one shift-and-add unit (weight-stationary).
@@ -77,7 +78,8 @@ def plan_cost(plan: TilePlan, p: CrossbarParams, tech: Any, vectors: float = 1.0
     t_cycle = 0.0
     for t in plan.tiles:
         r, o = t.shape
-        c, a = o * S2, o * SA
+        # partial word-line activation: each group of rows_per_adc rows is converted on its own
+        c, a = o * S2, o * SA * (math.ceil(r / p.rows_per_adc) if p.rows_per_adc else 1)
         ev[("dac", "convert")] += r * k
         ev[("xbar", "cell_read")] += r * c * k
         if p.subtract_in_analog:

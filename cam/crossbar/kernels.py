@@ -118,3 +118,55 @@ def adc_accumulate(cur, n0, nb, k_tot, col_out, col_w, cyc_w, lsb, lo, hi, acc, 
                 out[col_out[c]] += wk * col_w[c] * v
     counts[0] += nb * k_tot * ncol
     counts[1] += clipped
+
+
+@njit(cache=True)
+def _mix(x):
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@njit(cache=True)
+def adc_accumulate_noisy(cur, n0, nb, k_tot, col_out, col_w, cyc_w, lsb, lo, hi, acc, counts, rstd, pool, seed,
+                         vec0):
+    """:func:`adc_accumulate` with read noise: column current += rstd[row] x pool[offset + c], the offset
+    hashed from (seed, global vector vec0 + n0 + j, cycle k), so a vector's noise does not depend on its batch."""
+    ncol = cur.shape[1]
+    span = np.uint64(pool.shape[0] - ncol)
+    inv = 1.0 / lsb if lsb > 0.0 else 0.0
+    clipped = 0
+    s = _mix(np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15))
+    for j in range(nb):
+        out = acc[n0 + j]
+        kv = _mix(s ^ (np.uint64(vec0 + n0 + j) * np.uint64(0xBF58476D1CE4E5B9)))
+        for k in range(k_tot):
+            row = j * k_tot + k
+            wk = cyc_w[k]
+            sd = rstd[row]
+            off = np.int64(((_mix(kv + np.uint64(k)) >> np.uint64(32)) * span) >> np.uint64(32))
+            for c in range(ncol):
+                v = cur[row, c] + sd * pool[off + c]
+                if lsb > 0.0:
+                    q = np.rint(v * inv)
+                    if q < lo:
+                        q = lo
+                        clipped += 1
+                    elif q > hi:
+                        q = hi
+                        clipped += 1
+                    v = q * lsb
+                out[col_out[c]] += wk * col_w[c] * v
+    counts[0] += nb * k_tot * ncol
+    counts[1] += clipped
+
+
+@njit(cache=True)
+def scaled_row_norms(a, scale, out):
+    """out[i] = scale * ||a[i, :]||_2 (read-noise std per vector and cycle)."""
+    for i in range(a.shape[0]):
+        s = 0.0
+        for j in range(a.shape[1]):
+            v = np.float64(a[i, j])
+            s += v * v
+        out[i] = scale * np.sqrt(s)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from codesign.cam.crossbar import kernels as K
+from codesign.cam.crossbar.nonideal import noise_pool, perturb, row_groups
 from codesign.cam.crossbar.params import CrossbarError, CrossbarParams, TilePlan
 from codesign.cam.adc import ADCSpec
 
@@ -52,6 +53,11 @@ class ProgrammedCrossbars:
     w_scale: np.ndarray  # [n_out]
     tiles: list[_ProgTile]
     w_eff: np.ndarray | None  # [n_in, n_out] folded matrix (ideal ADC only: the tiles are linear)
+    #: read-noise pool and seed (None without read noise)
+    pool: np.ndarray | None = None
+    noise_seed: int = 0
+    #: ADC full scale per row band after calibration (:mod:`codesign.cam.crossbar.calibration`)
+    calibration: list[float] | None = None
 
 
 def program(plan: TilePlan, weight: np.ndarray, p: CrossbarParams, rng: np.random.Generator | None = None
@@ -84,21 +90,29 @@ def program(plan: TilePlan, weight: np.ndarray, p: CrossbarParams, rng: np.rando
         g = lv.reshape(R, O * S * 2) + p.g0
         if p.noise > 0:
             g = np.maximum(g + rng.normal(0.0, p.noise * L1, size=g.shape), 0.0)
-        if p.subtract_in_analog:  # one column current per pair: G+ - G- (G_min cancels without noise)
-            g = (g[:, 0::2] - g[:, 1::2]) if p.noise > 0 else (lv[..., 0] - lv[..., 1]).reshape(R, O * S)
+        if p.perturbed:
+            g = perturb(g, p, rng)
+        if p.subtract_in_analog:  # one column current per pair: G+ - G- (G_min cancels when unperturbed)
+            g = (g[:, 0::2] - g[:, 1::2]) if p.perturbed else (lv[..., 0] - lv[..., 1]).reshape(R, O * S)
             col_out = np.repeat(t.out_idx.astype(np.int64), S)
             col_w = np.tile(2.0 ** (p.cell_bits * np.arange(S)), O)
         else:
             col_out = np.repeat(t.out_idx.astype(np.int64), S * 2)
             sl = np.tile(np.repeat(2.0 ** (p.cell_bits * np.arange(S)), 2), O)
             col_w = sl * np.tile([1.0, -1.0], O * S)
-        out_tiles.append(_ProgTile(t.in_idx.astype(np.int64), np.ascontiguousarray(g), col_out, col_w, _adc_for(p, R)))
+        idx = t.in_idx.astype(np.int64)
+        for rs in row_groups(R, p):  # rows converted together (partial word-line activation)
+            n_r = rs.stop - rs.start
+            out_tiles.append(_ProgTile(idx[rs], np.ascontiguousarray(g[rs]), col_out, col_w, _adc_for(p, n_r)))
     w_eff = None
-    if p.nab is None:  # linear tiles: fold slices, polarities and tiles into one matrix
+    pool = None
+    if p.read_noise > 0:
+        pool = noise_pool(p, rng, sum(t.g.shape[1] for t in out_tiles))
+    elif p.nab is None:  # linear tiles: fold slices, polarities and tiles into one matrix
         w_eff = np.zeros((plan.n_in, plan.n_out))
         for t in out_tiles:
             np.add.at(w_eff, (t.in_idx[:, None], t.col_out[None, :]), t.g * t.col_w[None, :])
-    return ProgrammedCrossbars(p, plan, sw, out_tiles, w_eff)
+    return ProgrammedCrossbars(p, plan, sw, out_tiles, w_eff, pool, int(rng.integers(0, 2**62)) if pool is not None else 0)
 
 
 def _adc_for(p: CrossbarParams, rows_used: int) -> ADCSpec:
@@ -107,7 +121,7 @@ def _adc_for(p: CrossbarParams, rows_used: int) -> ADCSpec:
     if p.nib is None:
         return ADCSpec(p.nab, rows_used * cell * p.adc_range, signed=True)
     fs = rows_used * (2**p.chunk_bits - 1) * cell
-    integer = p.noise == 0 and p.nwb is not None and (p.subtract_in_analog or float(p.g0).is_integer())
+    integer = not p.perturbed and p.nwb is not None and (p.subtract_in_analog or float(p.g0).is_integer())
     return ADCSpec(p.nab, fs * p.adc_range, signed=p.subtract_in_analog or p.bipolar_dac, integer_currents=integer)
 
 
@@ -128,7 +142,7 @@ def _gemm_dtype(p: CrossbarParams, tile: _ProgTile) -> type:
     relative, is far below the programming noise); float64 otherwise (analog inputs, non-integer G_min)."""
     if p.nib is None:
         return np.float64
-    if p.noise > 0:
+    if p.perturbed:
         return np.float32
     if tile.adc.integer_currents:
         bound = len(tile.in_idx) * (2**p.chunk_bits - 1) * (p.levels - 1 + p.g0)
@@ -137,11 +151,14 @@ def _gemm_dtype(p: CrossbarParams, tile: _ProgTile) -> type:
 
 
 def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: int = 1024,
-        stats: dict[str, float] | None = None) -> np.ndarray:
+        stats: dict[str, float] | None = None, vec0: int = 0,
+        currents: dict[int, list[np.ndarray]] | None = None) -> np.ndarray:
     """y = W x on the crossbars for a batch ``x`` [N, n_in]; returns [N, n_out] float64.
 
     ``signed`` False: inputs are non-negative (after ReLU): no sign cycle, negatives clip to 0.
-    ``stats`` (optional dict) receives adc_conversions and adc_clipped counts.
+    ``stats`` (optional dict) receives adc_conversions and adc_clipped counts. ``vec0``: global index of
+    x's first vector (read noise is keyed by it). ``currents``: band index -> samples of |column current|
+    are appended (ADC calibration, :func:`codesign.cam.crossbar.calibration.calibrate`).
     """
     p = prog.params
     x = np.ascontiguousarray(x, dtype=np.float64)
@@ -175,7 +192,7 @@ def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: in
         direct = analog or kt == 1
         xq = _scratch(prog, "xq", x.shape, dt if direct else np.float64)
         K.quantize_inputs(x, bits, bool(signed), xq, sx)
-        for t in bands:
+        for b, t in enumerate(bands):
             lsb, lo, hi = t.adc.params()
             g = t.g if dt is np.float64 else _as32(t)
             rows_per_block = min(block, n) * (1 if direct else kt)
@@ -185,7 +202,8 @@ def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: in
                 for n0 in range(0, n, block):
                     nb = min(block, n - n0)
                     cur = np.matmul(xs[n0:n0 + nb], g, out=cur_buf[:nb])
-                    K.adc_accumulate(cur, n0, nb, 1, t.col_out, t.col_w, cyc_w, lsb, lo, hi, acc, counts)
+                    _convert(prog, cur, xs[n0:n0 + nb], n0, nb, 1, t, cyc_w, acc, counts, vec0,
+                             None if currents is None else currents.setdefault(b, []))
                 continue
             xb = _scratch(prog, "planes", (rows_per_block, len(t.in_idx)), dt)
             for n0 in range(0, n, block):
@@ -193,13 +211,31 @@ def mvm(prog: ProgrammedCrossbars, x: np.ndarray, signed: bool = True, block: in
                 K.build_planes(xq, n0, nb, t.in_idx, bits, p.chunk_bits, k_mag, bool(signed), p.bipolar_dac,
                                analog, xb)
                 cur = np.matmul(xb[: nb * kt], g, out=cur_buf[: nb * kt])
-                K.adc_accumulate(cur, n0, nb, kt, t.col_out, t.col_w, cyc_w, lsb, lo, hi, acc, counts)
+                _convert(prog, cur, xb[: nb * kt], n0, nb, kt, t, cyc_w, acc, counts, vec0,
+                         None if currents is None else currents.setdefault(b, []))
     if stats is not None:
         stats["adc_conversions"] = stats.get("adc_conversions", 0) + int(counts[0])
         stats["adc_clipped"] = stats.get("adc_clipped", 0) + int(counts[1])
     acc *= sx[:, None]
     acc *= prog.w_scale[None, :]
     return acc
+
+
+def _convert(prog: ProgrammedCrossbars, cur: np.ndarray, drive: np.ndarray, n0: int, nb: int, kt: int,
+             t: _ProgTile, cyc_w: np.ndarray, acc: np.ndarray, counts: np.ndarray, vec0: int,
+             sample: list[np.ndarray] | None) -> None:
+    """ADC-convert and accumulate one block's currents (read noise added where the crossbars have it)."""
+    lsb, lo, hi = t.adc.params()
+    if sample is not None:
+        sample.append(np.abs(cur[:: max(1, cur.shape[0] // 1024)]).ravel().copy())
+    if prog.pool is None:
+        K.adc_accumulate(cur, n0, nb, kt, t.col_out, t.col_w, cyc_w, lsb, lo, hi, acc, counts)
+        return
+    p = prog.params
+    rstd = _scratch(prog, "rstd", (drive.shape[0],), np.float64)
+    K.scaled_row_norms(drive, p.read_noise * (p.levels - 1), rstd)
+    K.adc_accumulate_noisy(cur, n0, nb, kt, t.col_out, t.col_w, cyc_w, lsb, lo, hi, acc, counts, rstd, prog.pool,
+                           prog.noise_seed, vec0)
 
 
 def _scratch(prog: ProgrammedCrossbars, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:

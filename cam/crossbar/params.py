@@ -33,7 +33,18 @@ TECHNOLOGY_FIELDS = ("g_min_us", "g_max_us")
 COST_BITS = 8
 
 _POSITIVE_INTS = ("rows", "cols", "cell_bits", "dac_bits", "parallel_tiles")
-_COUNTS = ("seed", "cols_per_adc")
+_COUNTS = ("seed", "cols_per_adc", "rows_per_adc")
+#: where non-idealities come from: "off" = the fields as set; "tech" = the technology's value for every
+#: field of :data:`NONIDEAL_TECH` left at 0
+NONIDEAL_MODES = ("off", "tech")
+#: field -> technology parameter (``nonideal="tech"``)
+NONIDEAL_TECH = {"prog_noise_sigma": "prog_noise_sigma", "read_noise_sigma": "read_noise_sigma",
+                 "drift_nu": "drift_nu", "drift_nu_sigma": "drift_nu_sigma", "stuck_on_rate": "stuck_on_rate",
+                 "stuck_off_rate": "stuck_off_rate", "wire_res_ohm": "wire_res_ohm"}
+#: ADC range calibration from a calibration batch (``adc_calibration``)
+ADC_CALIBRATIONS = ("none", "max", "percentile")
+_SIGMAS = ("prog_noise_sigma", "read_noise_sigma", "drift_nu_sigma")
+_RATES = ("stuck_on_rate", "stuck_off_rate")
 _BITS = ("weight_bits", "input_bits", "adc_bits")
 _FLAGS = ("ideal", "bipolar_dac", "subtract_in_analog")
 
@@ -87,6 +98,28 @@ class CrossbarParams:
     group_mapping: str = "packed"
     #: DeBut factor mapping, one of :data:`DEBUT_MAPPINGS`; see sim/executors/debut.py
     debut_mapping: str = "diagonal"
+    # -- non-idealities (docs/nonideal.md); all zero = today's model, bit for bit
+    #: one of :data:`NONIDEAL_MODES`
+    nonideal: str = "off"
+    #: read noise sigma per cell and MVM, relative to the conductance range
+    read_noise_sigma: float = 0.0
+    #: time since programming (s); drift G(t) = G0 (t / drift_t0_s)^-nu for t > drift_t0_s (0 = no drift)
+    drift_time_s: float = 0.0
+    drift_t0_s: float = 1.0
+    #: drift exponent: mean and spread (sigma) over cells
+    drift_nu: float = 0.0
+    drift_nu_sigma: float = 0.0
+    #: fractions of cells stuck at G_max (on) / G_min (off)
+    stuck_on_rate: float = 0.0
+    stuck_off_rate: float = 0.0
+    #: wire resistance per cell segment (ohm) of word and bit lines: first-order IR drop
+    wire_res_ohm: float = 0.0
+    #: rows activated per ADC conversion (partial word-line activation); 0 = all rows of a tile
+    rows_per_adc: int = 0
+    #: per-layer ADC range from a calibration batch, one of :data:`ADC_CALIBRATIONS`
+    adc_calibration: str = "none"
+    #: percentile (of |column current|) that sets the calibrated full scale (``adc_calibration="percentile"``)
+    adc_percentile: float = 99.99
 
     def __post_init__(self) -> None:
         def bad(key: str, expected: str) -> CrossbarError:
@@ -107,11 +140,32 @@ class CrossbarParams:
         for key in _FLAGS:
             if not isinstance(getattr(self, key), bool):
                 raise bad(key, "true or false")
-        for key in ("adc_range", "prog_noise_sigma", *TECHNOLOGY_FIELDS):
+        for key in ("adc_range", "adc_percentile", "drift_time_s", "drift_t0_s", "drift_nu", "wire_res_ohm",
+                    *_SIGMAS, *_RATES, *TECHNOLOGY_FIELDS):
             if not isinstance(getattr(self, key), Real) or isinstance(getattr(self, key), bool):
                 raise bad(key, "a number")
-        if self.prog_noise_sigma < 0:
-            raise bad("prog_noise_sigma", ">= 0")
+        for key in _SIGMAS:
+            if getattr(self, key) < 0:
+                raise bad(key, "a standard deviation >= 0")
+        for key in _RATES:
+            if not 0 <= getattr(self, key) <= 1:
+                raise bad(key, "a rate in [0, 1]")
+        if self.stuck_on_rate + self.stuck_off_rate > 1:
+            raise bad("stuck_on_rate", "stuck_on_rate + stuck_off_rate <= 1")
+        if self.drift_time_s < 0:
+            raise bad("drift_time_s", "a time since programming >= 0 (s)")
+        if self.drift_t0_s <= 0:
+            raise bad("drift_t0_s", "a reference time > 0 (s)")
+        if self.drift_nu < 0:
+            raise bad("drift_nu", "a drift exponent >= 0")
+        if self.wire_res_ohm < 0:
+            raise bad("wire_res_ohm", "a resistance >= 0 (ohm)")
+        if not 0 < self.adc_percentile <= 100:
+            raise bad("adc_percentile", "a percentile in (0, 100]")
+        if self.nonideal not in NONIDEAL_MODES:
+            raise bad("nonideal", f"one of {NONIDEAL_MODES}")
+        if self.adc_calibration not in ADC_CALIBRATIONS:
+            raise bad("adc_calibration", f"one of {ADC_CALIBRATIONS}")
         if not 0 < self.adc_range <= 1.0:
             raise bad("adc_range", "a fraction in (0, 1]")
         if self.bipolar_dac and self.dac_bits < 2:
@@ -139,6 +193,21 @@ class CrossbarParams:
     @property
     def noise(self) -> float:
         return 0.0 if self.ideal else float(self.prog_noise_sigma)
+
+    @property
+    def read_noise(self) -> float:
+        return 0.0 if self.ideal else float(self.read_noise_sigma)
+
+    @property
+    def drift_factor_on(self) -> bool:
+        """Drift changes conductances (time past t0 and a non-zero exponent or spread)."""
+        return not self.ideal and self.drift_time_s > self.drift_t0_s and bool(self.drift_nu or self.drift_nu_sigma)
+
+    @property
+    def perturbed(self) -> bool:
+        """Programmed conductances differ from their ideal levels (noise, stuck cells, drift, IR drop)."""
+        return not self.ideal and bool(self.noise or self.stuck_on_rate or self.stuck_off_rate or self.wire_res_ohm
+                                       or self.drift_factor_on)
 
     @property
     def levels(self) -> int:
@@ -193,6 +262,11 @@ class CrossbarParams:
     def with_tech(self, tech: Any) -> "CrossbarParams":
         """These parameters with G_min/G_max from a technology table (checks its ``cell_bits_max``)."""
         p = replace(self, **{key: float(tech.get(key)) for key in TECHNOLOGY_FIELDS})
+        if p.nonideal == "tech":
+            try:
+                p = replace(p, **{f: getattr(p, f) or float(tech.get(k)) for f, k in NONIDEAL_TECH.items()})
+            except ValueError as exc:
+                raise CrossbarError(f"crossbar nonideal='tech': {exc}") from None
         cmax = int(tech.get("cell_bits_max")) if "cell_bits_max" in getattr(tech, "params", {}) else 99
         if p.cell_bits > cmax:
             raise CrossbarError(f"{getattr(tech, 'path', tech)}: cell_bits={p.cell_bits} exceeds the technology's "

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from codesign.scenarios.argtypes import positive_int, schema_option
+from codesign.scenarios.argtypes import nonneg_int, positive_int, schema_option
 from codesign.scenarios.hardware_schema import add_hardware_options, apply_overrides, options_overrides
 
 #: command-line options that set a hardware setting (checked and documented by the hardware schema)
@@ -26,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--column-merge", choices=("readout", "matchline"), default=None,
                    help="CAM rows split over column tiles: convert and add partial distances (readout), "
                    "or join the match-line segments (matchline)")
+    p.add_argument("--cam-nonideal", choices=("off", "tech"), default="off",
+                   help="CAM device non-idealities from the technology file (level variation, stuck cells, sensing "
+                   "noise and resolution; docs/nonideal.md); the wrong-winner rate per layer is printed")
+    p.add_argument("--noise-seed", type=nonneg_int, default=0, help="CAM device instance (with --cam-nonideal tech)")
     p.add_argument("--precision", choices=("fp32", "int8"), default=None,
                    help="digital MAC arithmetic: fp32, or int8 x int8 into int32 (dense layers quantized per tensor)")
     p.add_argument("--scales", choices=("float", "pow2", "int"), default=None,
@@ -83,6 +87,7 @@ def _simulate(args: argparse.Namespace) -> int:
         load_technology(args.tech)  # fail early, naming the file
     if args.column_merge is not None:
         hw.cam.column_merge = args.column_merge
+    hw.cam.nonideal, hw.cam.noise_seed = args.cam_nonideal, args.noise_seed
     for attr in ("precision", "scales"):
         if getattr(args, attr) is not None:
             setattr(hw.digital, attr, getattr(args, attr))
@@ -102,6 +107,10 @@ def _simulate(args: argparse.Namespace) -> int:
         if ev.golden_match is not None:
             line += f"; golden predictions matched {ev.golden_match:.2%}, max |logit diff| {ev.golden_max_abs_diff:.3g}"
         console.print(line)
+        for name, st in rep.extra.get("nonideal", {}).items():
+            if "wrong_winner_rate" in st:
+                console.print(f"{name}: wrong winners {st['wrong_winner_rate']:.2%} of {int(st['searches'])} "
+                              "sampled searches")
         golden = ev.golden_match
     rep.print_table(console)
     console.print(f"total per inference: {rep.total_energy_pj:,.1f} pJ, {rep.latency_ns:,.1f} ns, "
@@ -119,12 +128,13 @@ def _simulate(args: argparse.Namespace) -> int:
     if golden is not None and golden < 1.0:
         # only the file's own arithmetic (fp32 MACs, float scales) must reproduce the golden predictions;
         # int8 MACs or fixed-point scales are another computation, whose agreement is reported
-        exact = hw.digital.precision == "fp32" and hw.digital.scales == "float"
+        exact = hw.digital.precision == "fp32" and hw.digital.scales == "float" and hw.cam.nonideal == "off"
         msg = (f"{args.model}: golden vectors: the simulator reproduced {golden:.2%} of the stored predictions")
         if exact and not args.allow_golden_mismatch:
             raise CodesignError(msg + " (expected 100%; the file or the simulator is wrong); "
                                 "--allow-golden-mismatch runs anyway")
-        note = "" if exact else f" with {hw.digital.precision} MACs and {hw.digital.scales} scales"
+        note = "" if exact else (f" with {hw.digital.precision} MACs, {hw.digital.scales} scales and CAM "
+                                 f"non-idealities {hw.cam.nonideal}")
         print(f"codesign: warning: {msg}{note}", file=sys.stderr)
     return 0
 

@@ -81,3 +81,18 @@ class Executor:
     def forward(self, xs: list[np.ndarray]) -> np.ndarray:
         """Functional execution of a batch: ``xs`` are the input batches (N, *in_shape)."""
         raise NotImplementedError
+
+    def needs_calibration(self) -> bool:
+        """True when the layer's converters take their range from a calibration batch (:meth:`calibrate`)."""
+        return False
+
+    def calibrate(self, xs: list[np.ndarray]) -> Any:
+        """Set converter ranges from calibration inputs ``xs``; returns the state to store (None: nothing)."""
+        return None
+
+    def load_calibration(self, state: Any) -> None:
+        """Re-apply a state returned by :meth:`calibrate` (same hardware, same layer)."""
+
+    def nonideal_stats(self) -> dict[str, float] | None:
+        """Device non-ideality counters of the run so far (e.g. wrong CAM winners), None when ideal."""
+        return None

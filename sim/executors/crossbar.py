@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from codesign.cam.crossbar.calibration import apply_calibration, calibrate
 from codesign.cam.crossbar.model import ProgrammedCrossbars, mvm, program
 from codesign.cam.crossbar.params import CrossbarParams, TilePlan
 from codesign.cam.crossbar.cost import EVENT_KEYS, action_energy_pj, plan_cost
@@ -24,6 +25,8 @@ from codesign.sim.ops import im2col
 
 #: largest number of input vectors handed to the MVM kernel at once (bounds memory for big convs)
 MAX_VECTORS = 16384
+#: input vectors (im2col rows) a layer's ADC calibration looks at, at most
+CALIBRATION_VECTORS = 8192
 
 
 def _energy(component: str, action: str) -> ActionFn:
@@ -72,13 +75,44 @@ class _CrossbarLayer(Executor):
         c.mapping = {"tiles": pc.tiles, "strategy": plan.strategy, "vectors": self.vectors(),
                      "cycles_per_vector": p.cycles(True), "slices": p.cost_slices,
                      "rows": p.rows, "cols": p.cols, **plan.info}
+        if p.rows_per_adc:
+            c.mapping["rows_per_adc"] = p.rows_per_adc
+        if p.adc_calibration != "none":  # one full-scale setting per ADC, set once from the calibration batch
+            c.mapping["adc_calibration"] = {"method": p.adc_calibration, "calibration_vectors_max": CALIBRATION_VECTORS}
         return c
+
+    # -- non-idealities: ADC calibration, counters ------------------------------------------------
+    def needs_calibration(self) -> bool:
+        return self.params.adc_calibration != "none"
+
+    def calibrate(self, xs: list[np.ndarray]) -> list[float] | None:
+        """Set this layer's ADC ranges from a calibration batch (at most CALIBRATION_VECTORS vectors)."""
+        if not self.needs_calibration():
+            return None
+        x2d = self._inputs2d(xs)
+        step = max(1, x2d.shape[0] // CALIBRATION_VECTORS)
+        return calibrate(self.programmed(), np.ascontiguousarray(x2d[::step], dtype=np.float64), signed=True)
+
+    def load_calibration(self, full_scales: list[float]) -> None:
+        apply_calibration(self.programmed(), full_scales)
+
+    def nonideal_stats(self) -> dict[str, float] | None:
+        p = self.params
+        if not (p.perturbed or p.read_noise or p.rows_per_adc or p.adc_calibration != "none"):
+            return None
+        st = getattr(self, "_stats", {})
+        conv = float(st.get("adc_conversions", 0))
+        return {"adc_conversions": conv, "adc_clipped": float(st.get("adc_clipped", 0)),
+                "adc_clipped_rate": st.get("adc_clipped", 0) / conv if conv else 0.0}
 
     def _mvm(self, x2d: np.ndarray) -> np.ndarray:
         prog = self.programmed()
+        stats = self.__dict__.setdefault("_stats", {})
+        seen = self.__dict__.get("_vectors_seen", 0)
         out = np.empty((x2d.shape[0], prog.plan.n_out), dtype=np.float32)
         for s in range(0, x2d.shape[0], MAX_VECTORS):
-            out[s:s + MAX_VECTORS] = mvm(prog, x2d[s:s + MAX_VECTORS], signed=True)
+            out[s:s + MAX_VECTORS] = mvm(prog, x2d[s:s + MAX_VECTORS], signed=True, stats=stats, vec0=seen + s)
+        self._vectors_seen = seen + x2d.shape[0]
         if "bias" in self.layer.arrays:
             out += np.asarray(self.layer.arrays["bias"], dtype=np.float32)
         return out
@@ -86,8 +120,11 @@ class _CrossbarLayer(Executor):
 
 @register("linear", "crossbar")
 class CrossbarLinear(_CrossbarLayer):
+    def _inputs2d(self, xs: list[np.ndarray]) -> np.ndarray:
+        return np.asarray(xs[0], dtype=np.float64)
+
     def forward(self, xs: list[np.ndarray]) -> np.ndarray:
-        return self._mvm(np.asarray(xs[0], dtype=np.float64))
+        return self._mvm(self._inputs2d(xs))
 
 
 @register("conv2d", "crossbar")
@@ -97,12 +134,15 @@ class CrossbarConv2d(_CrossbarLayer):
     def vectors(self) -> int:
         return int(self.out_shape[1] * self.out_shape[2])
 
-    def forward(self, xs: list[np.ndarray]) -> np.ndarray:
+    def _inputs2d(self, xs: list[np.ndarray]) -> np.ndarray:
         a = self.layer.attrs
-        x = np.asarray(xs[0], dtype=np.float32)
-        n = x.shape[0]
-        cols = im2col(x, a["kernel_size"], a["stride"], a["padding"])  # N, P, ci*kk
-        y = self._mvm(cols.reshape(n * cols.shape[1], -1))
-        y = y.reshape(n, cols.shape[1], -1).transpose(0, 2, 1)
+        cols = im2col(np.asarray(xs[0], dtype=np.float32), a["kernel_size"], a["stride"], a["padding"])  # N, P, ci*kk
+        return cols.reshape(cols.shape[0] * cols.shape[1], -1)
+
+    def forward(self, xs: list[np.ndarray]) -> np.ndarray:
+        n = xs[0].shape[0]
+        p = int(self.out_shape[1] * self.out_shape[2])
+        y = self._mvm(self._inputs2d(xs))
+        y = y.reshape(n, p, -1).transpose(0, 2, 1)
         return np.ascontiguousarray(y).reshape(n, *self.out_shape)
 

@@ -23,6 +23,7 @@ import zlib
 
 import numpy as np
 
+from codesign.cam.crossbar.calibration import apply_calibration, calibrate
 from codesign.cam.crossbar.model import mvm, program
 from codesign.cam.crossbar.cost import plan_cost
 from codesign.cam.crossbar.params import DEBUT_MAPPINGS
@@ -30,7 +31,7 @@ from codesign.sim.crossbar_mapping import debut_factor_blocks, plan_blocks
 from codesign.sim.executors.debut_kernels import DeButTables
 from codesign.sim.executors import register
 from codesign.sim.executors.base import LayerCost
-from codesign.sim.executors.crossbar import MAX_VECTORS, _CrossbarLayer
+from codesign.sim.executors.crossbar import CALIBRATION_VECTORS, MAX_VECTORS, _CrossbarLayer
 from codesign.sim.executors.digital import _Digital
 from codesign.sim.layer_schema import _pair, debut_chain_rows, debut_in_out
 from codesign.sim.ops import im2col
@@ -166,15 +167,38 @@ class _DeButCrossbar(_DeButMixin, _CrossbarLayer):
 
     def forward(self, xs):
         progs = self.programs()
+        stats = self.__dict__.setdefault("_stats", {})
+        seen = self.__dict__.setdefault("_seen", {})  # factor -> vectors so far (read-noise keys)
 
         def run(k, row, v):
             v = np.asarray(v, np.float64)
             out = np.empty((v.shape[0], row[0]))
             for s in range(0, v.shape[0], MAX_VECTORS):
-                out[s:s + MAX_VECTORS] = mvm(progs[k], v[s:s + MAX_VECTORS], signed=True)
+                out[s:s + MAX_VECTORS] = mvm(progs[k], v[s:s + MAX_VECTORS], signed=True, stats=stats,
+                                             vec0=seen.get(k, 0) + s)
+            seen[k] = seen.get(k, 0) + v.shape[0]
             return out
 
         return self._run(xs, run)
+
+    def calibrate(self, xs):
+        """ADC ranges of every factor's crossbars from a calibration batch (factor by factor)."""
+        if not self.needs_calibration():
+            return None
+        progs = self.programs()
+        state = []
+
+        def run(k, row, v):
+            v = np.ascontiguousarray(v, dtype=np.float64)
+            state.append(calibrate(progs[k], v[::max(1, v.shape[0] // CALIBRATION_VECTORS)], signed=True))
+            return mvm(progs[k], v, signed=True)
+
+        self._run(xs, run)
+        return state
+
+    def load_calibration(self, state):
+        for prog, fs in zip(self.programs(), state):
+            apply_calibration(prog, fs)
 
 
 @register("debut_linear", "crossbar")

@@ -12,6 +12,7 @@ from codesign.cam.adc import adc_area_um2, adc_energy_pj
 from codesign.cam.cam_array.array import CamArray
 from codesign.sim.accounting import BUFFER_ACTIONS, LUT_ACTIONS, MAC_ACTIONS, SCALING_ACTIONS, digital_param
 from codesign.sim.executors.pecan_kernels import PecanTables
+from codesign.sim.executors.pecan_nonideal import NoisyCamLayer
 from codesign.sim.executors.pecan_kernels import lut_accumulate, pecan_dot_search, pecan_l1_search
 from codesign.sim.executors import register
 from codesign.sim.executors.base import Executor, LayerCost
@@ -73,6 +74,8 @@ class _PecanBase(Executor):
         raise NotImplementedError
 
     def forward(self, xs: list[np.ndarray]) -> np.ndarray:
+        if self._noisy() is not None:
+            return self._noisy().forward(self, xs[0])
         tables = self._fused()
         if tables is not None:  # same results as winners() + lut_accumulate, in one fused pass
             return self._forward_fused(xs[0], tables)
@@ -93,6 +96,14 @@ class _PecanBase(Executor):
 
     def _check_target(self) -> None:
         """Raise if the layer cannot run on this target (as winners() would)."""
+
+    def _noisy(self) -> NoisyCamLayer | None:
+        """The layer's non-ideal CAM arrays, or None where the search is exact."""
+        return None
+
+    def nonideal_stats(self) -> dict[str, float] | None:
+        noisy = self._noisy()
+        return None if noisy is None else noisy.stats()
 
     def _fused(self) -> PecanTables | None:
         """Kernel tables for the fused path, or None where its arithmetic would not be exact."""
@@ -168,6 +179,12 @@ class PecanCam(_PecanBase):
         word = int(self.tech["lut"].get("word_bits"))
         return map_pecan(self.layer.attrs, self.out_shape, self.hw.cam, int(cam.get("bits_per_cell")), word)
 
+    def _noisy(self) -> NoisyCamLayer | None:
+        if getattr(self, "_noisy_layer", None) is None:
+            ni = self.hw.cam.nonideal_for(self.tech["cam"])
+            self._noisy_layer = NoisyCamLayer(self, ni) if ni.active else False
+        return self._noisy_layer or None
+
     def winners(self, q: np.ndarray) -> np.ndarray:
         self._check_mode()
         m = self.mapping()
@@ -223,7 +240,19 @@ class PecanCam(_PecanBase):
             c.area_mm2["cam_readout"] = m.arrays * adc_area_um2(xb, m.readout_bits) * 1e-6
         c.utilization = m.utilization
         c.mapping["stage_cycles"] = {"search": s_search, "lut": s_lut, "accumulate": s_acc}
+        c.mapping["programming"] = self._programming(m)
         return c
+
+    def _programming(self, m) -> dict[str, float]:
+        """One-time cost of writing the prototypes (each row once, plus write-verify iterations)."""
+        arr = self.tech.cam_array()
+        wv = int(self.hw.cam.write_verify)
+        rows = m.num_subspaces * m.num_prototypes * m.col_tiles
+        rows_per_array = min(m.num_prototypes, m.rows)
+        t_row = self.tech["cam"].get("write_latency_ns")
+        return {"write_verify": wv, "rows": rows,
+                "energy_pj": rows * (1 + wv) * arr.write_row_energy_pj() + rows * wv * arr.search_energy_pj() / m.rows,
+                "latency_ns": m.search_rounds * rows_per_array * (1 + wv) * (t_row + (arr.search_latency_ns() if wv else 0))}
 
 
 @register("pecan_linear", "digital")
