@@ -38,9 +38,10 @@ def test_pecan_verdict_yes_partly_no():
     assert pecan_verdict(acc)[0] == "yes"
     acc_far = {"baseline": [0.99], "pecan_a": [0.95], "pecan_d": [0.93]}
     v, why = pecan_verdict(acc_far)
-    assert v == "partly" and "order holds" in why and "-4.00" in why
-    acc_wrong = {"baseline": [0.90], "pecan_a": [0.95], "pecan_d": [0.97]}
-    assert pecan_verdict(acc_wrong)[0] == "no"
+    assert v == "partly" and "drops are more" in why and "not above" not in why and "-4.00" in why
+    v, why = pecan_verdict({"baseline": [0.99], "pecan_a": [0.985], "pecan_d": [0.988]})
+    assert v == "partly" and "PECAN-A is not above PECAN-D" in why and "drops" not in why.split(":")[0]
+    assert pecan_verdict({"baseline": [0.90], "pecan_a": [0.95], "pecan_d": [0.89]})[0] == "no"
 
 
 def _seed(base, fc1, c3, bf, lr1=0.9, lr3=0.9):
@@ -50,9 +51,13 @@ def _seed(base, fc1, c3, bf, lr1=0.9, lr3=0.9):
 
 
 def test_debut_verdict_yes_partly_no():
-    assert debut_verdict({"seeds": [_seed(0.98, 0.976, 0.973, 0.96)]})[0] == "yes"
+    two = [_seed(0.98, 0.976, 0.973, 0.96), _seed(0.98, 0.976, 0.975, 0.961)]
+    assert debut_verdict({"seeds": two})[0] == "yes"
     v, why = debut_verdict({"seeds": [_seed(0.98, 0.95, 0.94, 0.93)]})
-    assert v == "partly" and "butterfly" in why
+    assert v == "partly" and "drops are over 1 pt" in why
+    noisy = [_seed(0.98, 0.976, 0.965, 0.965), _seed(0.98, 0.976, 0.98, 0.967)]  # +0.65 pt lead, std 1.06 pt
+    v, why = debut_verdict({"seeds": noisy})
+    assert v == "partly" and "not larger than the seed spread" in why
     assert debut_verdict({"seeds": [_seed(0.98, 0.90, 0.90, 0.95)]})[0] == "no"
 
 
@@ -113,3 +118,29 @@ def test_bad_input_one_line(tmp_path, capsys, argv, fragment):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert "Traceback" not in err and len(err.splitlines()) == 1 and fragment in err
+
+
+@pytest.mark.slow
+def test_pecan_direction_on_mnist_both_variants_below_the_baseline():
+    """The paper's trend that reproduces: PECAN-A and PECAN-D lose accuracy against the dense LeNet-5
+    (1,000 real MNIST training images, the recipe of `codesign reproduce pecan`)."""
+    from codesign.scenarios.reproductions.pecan import train_lenet5_mnist
+
+    acc = {v: train_lenet5_mnist(v, seed=0, n_train=1000)["test_accuracy"] for v in ("baseline", "pecan_a", "pecan_d")}
+    assert acc["baseline"] > 0.9, acc
+    assert acc["baseline"] > acc["pecan_a"] and acc["baseline"] > acc["pecan_d"], acc
+
+
+@pytest.mark.slow
+def test_debut_direction_on_mnist_small_drop_with_85pct_fewer_fc1_parameters():
+    """The paper's trend that reproduces: DeBut swaps (FC1; CONV2+FC1+FC2) keep the LeNet's accuracy
+    within about a point after a short fine-tune (1,000 real MNIST training images)."""
+    from codesign.scenarios.reproductions.debut import debut_seed
+
+    res = debut_seed(0, n_train=1000, rows=("baseline", "fc1-debut", "c2f1f2-debut"),
+                     recipe={"train_epochs": 6, "finetune_epochs": 3})
+    base = res["baseline"]["accuracy"]
+    assert base > 0.9, res
+    assert res["fc1-debut"]["params"] == 17_962 and res["c2f1f2-debut"]["params"] == 10_218
+    assert res["fc1-debut"]["accuracy"] >= base - 0.015, res
+    assert res["c2f1f2-debut"]["accuracy"] >= base - 0.015, res

@@ -25,22 +25,26 @@ def _accs(res: dict, ds: str) -> dict[str, list[float]]:
 
 
 def pecan_verdict(acc: dict[str, list[float]], paper: dict[str, float] = PAPER_PECAN_MNIST) -> tuple[str, str]:
-    """Paper direction: baseline > PECAN-A > PECAN-D, each drop small. yes / partly / no and why."""
+    """Paper direction: both PECAN variants a little below the baseline, PECAN-A above PECAN-D.
+
+    yes: all three (drops within 1 pt of the paper's); partly: both below the baseline but A ≤ D or
+    larger drops; no: a PECAN variant at or above the baseline.
+    """
     d_a, d_d = gap_pts(acc["pecan_a"], acc["baseline"]), gap_pts(acc["pecan_d"], acc["baseline"])
     p_a, p_d = paper["pecan_a"] - paper["baseline"], paper["pecan_d"] - paper["baseline"]
     spread = spread_pts(*acc.values())
-    order = d_a <= 0 and d_d <= d_a
+    below = d_a < 0 and d_d < 0
+    a_over_d = d_a > d_d
     close = abs(d_a - p_a) <= 1.0 and abs(d_d - p_d) <= 1.0
-    ad = gap_pts(acc["pecan_a"], acc["pecan_d"])
     text = (f"PECAN-A {d_a:+.2f} and PECAN-D {d_d:+.2f} pts vs the baseline (paper {p_a:+.2f} / {p_d:+.2f}); "
-            f"A − D = {ad:+.2f} pts against a seed spread (largest std) of {spread:.2f} pts")
-    if order and close:
-        return "yes", f"baseline ≥ PECAN-A ≥ PECAN-D as in the paper, drops within 1 pt of its drops: {text}"
-    if order or close:
-        what = "the order holds but the drops are larger than the paper's" if order else \
-            "the drops are within 1 pt of the paper's but the order of A and D differs"
-        return "partly", f"{what}: {text}"
-    return "no", f"neither the order nor the size of the drops matches: {text}"
+            f"A − D = {d_a - d_d:+.2f} pts (paper {p_a - p_d:+.2f}); largest seed std {spread:.2f} pts")
+    if below and a_over_d and close:
+        return "yes", f"both variants a little below the baseline and A above D, as in the paper: {text}"
+    if below:
+        misses = [m for m, bad in (("PECAN-A is not above PECAN-D", not a_over_d),
+                                   ("the drops are more than 1 pt larger than the paper's", not close)) if bad]
+        return "partly", f"both variants below the baseline as in the paper, but {' and '.join(misses)}: {text}"
+    return "no", f"a PECAN variant is not below the baseline: {text}"
 
 
 def format_pecan(res: dict) -> str:
@@ -78,23 +82,27 @@ def _acc(res: dict, row: str) -> list[float]:
 
 
 def debut_verdict(res: dict) -> tuple[str, str]:
-    """Paper direction: DeBut swaps lose under ~0.7 pt (FC1 −0.40, CONV2+FC1+FC2 −0.65) and DeBut beats the
-    butterfly on CONV2+FC1+FC2 (98.64 vs 98.02). Low-rank is ours (the paper has no SVD row on LeNet)."""
+    """Paper direction: DeBut swaps lose under ~0.7 pt (FC1 −0.40, CONV2+FC1+FC2 −0.65; ours may lose 1 pt more)
+    and DeBut beats the butterfly on CONV2+FC1+FC2 (98.64 vs 98.02; ours: by more than the larger seed std).
+    Low-rank is ours (the paper has no SVD row on LeNet)."""
     base = _acc(res, "baseline")
     d1, d3 = gap_pts(_acc(res, "fc1-debut"), base), gap_pts(_acc(res, "c2f1f2-debut"), base)
     vs_bf = gap_pts(_acc(res, "c2f1f2-debut"), _acc(res, "c2f1f2-butterfly"))
+    bf_spread = spread_pts(_acc(res, "c2f1f2-debut"), _acc(res, "c2f1f2-butterfly"))
     vs_lr = [gap_pts(_acc(res, f"{g}-debut"), _acc(res, f"{g}-lowrank")) for g in GROUPS]
     close = d1 >= PAPER_DEBUT["fc1-debut"][1] - PAPER_DEBUT["baseline"][1] - 1.0 and \
         d3 >= PAPER_DEBUT["c2f1f2-debut"][1] - PAPER_DEBUT["baseline"][1] - 1.0
-    beats = vs_bf > 0
+    beats = vs_bf > bf_spread
     text = (f"DeBut vs baseline FC1 {d1:+.2f}, CONV2+FC1+FC2 {d3:+.2f} pts (paper −0.40 / −0.65); DeBut − butterfly "
-            f"{vs_bf:+.2f} pts (paper +0.62); DeBut − low-rank SVD {vs_lr[0]:+.2f} / {vs_lr[1]:+.2f} pts "
-            "(not in the paper)")
+            f"{vs_bf:+.2f} pts (paper +0.62) against a seed std of {bf_spread:.2f} pts; DeBut − low-rank SVD "
+            f"{vs_lr[0]:+.2f} / {vs_lr[1]:+.2f} pts (not in the paper)")
     if close and beats:
-        return "yes", f"small drops and DeBut above the butterfly, as in the paper: {text}"
-    if close or beats:
-        what = "drops within 1 pt of the paper's" if close else "DeBut above the butterfly"
-        return "partly", f"only {what}: {text}"
+        return "yes", f"small drops and DeBut above the butterfly beyond the seed spread, as in the paper: {text}"
+    if close:
+        return "partly", ("the drops are within 1 pt of the paper's, but DeBut's lead over the butterfly is not "
+                          f"larger than the seed spread: {text}")
+    if beats:
+        return "partly", f"DeBut is above the butterfly, but the drops are over 1 pt larger than the paper's: {text}"
     return "no", f"larger drops and DeBut not above the butterfly: {text}"
 
 
