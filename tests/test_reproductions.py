@@ -14,7 +14,15 @@ from codesign.scenarios.cli import main
 from codesign.scenarios.reproductions import common
 from codesign.scenarios.reproductions.report import debut_verdict, format_pecan, pecan_verdict
 
-torch.set_num_threads(1)
+
+
+@pytest.fixture
+def one_thread():
+    """The reproductions' thread count (other tests may leave torch at another)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def test_networks_match_the_papers_sizes():
@@ -85,7 +93,7 @@ def test_cache_hit_and_key(tmp_path, monkeypatch):
     assert common.mean_std([0.5, 0.7])[1] == pytest.approx(np.std([0.5, 0.7], ddof=1))
 
 
-def test_lenet5_pecan_training_is_deterministic_at_a_thread_count():
+def test_lenet5_pecan_training_is_deterministic_at_a_thread_count(one_thread):
     """PECAN-A on 96 real MNIST images (recipe of `codesign reproduce pecan`, 1 PECAN epoch): twice the same."""
     from codesign.models.data.mnist import load_mnist_split
     from codesign.models.nets.lenet5 import Lenet5Config
@@ -121,7 +129,7 @@ def test_bad_input_one_line(tmp_path, capsys, argv, fragment):
 
 
 @pytest.mark.slow
-def test_pecan_direction_on_mnist_both_variants_below_the_baseline():
+def test_pecan_direction_on_mnist_both_variants_below_the_baseline(one_thread):
     """The paper's trend that reproduces: PECAN-A and PECAN-D lose accuracy against the dense LeNet-5
     (1,000 real MNIST training images, the recipe of `codesign reproduce pecan`)."""
     from codesign.scenarios.reproductions.pecan import train_lenet5_mnist
@@ -132,7 +140,7 @@ def test_pecan_direction_on_mnist_both_variants_below_the_baseline():
 
 
 @pytest.mark.slow
-def test_debut_direction_on_mnist_small_drop_with_85pct_fewer_fc1_parameters():
+def test_debut_direction_on_mnist_small_drop_with_85pct_fewer_fc1_parameters(one_thread):
     """The paper's trends that reproduce (2,000 real MNIST training images, short schedule): FC1 → DeBut
     (85 % of FC1 removed) keeps the LeNet's accuracy; swapping CONV2+FC1+FC2 too costs more, but a few points
     at most at this size (1.07 pts at the full 4,000-image recipe, paper 0.65)."""
