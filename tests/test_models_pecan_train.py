@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
-
 import numpy as np
 import pytest
 import torch
 
-from codesign.models.data.digits import DatasetError, load_digits_split, load_mnist_idx
+from codesign.models.data.digits import load_digits_split
 from codesign.models.nets.digits import build_digits_net
 from codesign.models.train import TrainConfig, TrainingError, train_digits, train_model
 
@@ -25,30 +23,6 @@ def test_digits_split_deterministic_and_stratified():
     counts = np.bincount(a.y_test, minlength=10)
     assert counts.min() >= 35 and counts.max() <= 37
     assert not np.array_equal(load_digits_split(seed=4).y_test, a.y_test)
-
-
-def test_mnist_idx(tmp_path):
-    with pytest.raises(DatasetError, match="missing MNIST file"):
-        load_mnist_idx(tmp_path)
-    rng = np.random.default_rng(0)
-
-    def write(name, arr, gz):
-        header = bytes([0, 0, 8, arr.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in arr.shape)
-        data = header + arr.astype(np.uint8).tobytes()
-        (gzip.open if gz else open)(tmp_path / (name + (".gz" if gz else "")), "wb").write(data)
-
-    imgs, labels = rng.integers(0, 256, (5, 28, 28)), rng.integers(0, 10, 5)
-    write("train-images-idx3-ubyte", imgs, True)
-    write("train-labels-idx1-ubyte", labels, True)
-    write("t10k-images-idx3-ubyte", imgs[:3], False)
-    write("t10k-labels-idx1-ubyte", labels[:3], False)
-    split = load_mnist_idx(tmp_path)
-    assert split.x_train.shape == (5, 1, 28, 28) and split.x_test.shape == (3, 1, 28, 28)
-    np.testing.assert_allclose(split.x_train[:, 0] * 255, imgs, atol=1e-4)
-    np.testing.assert_array_equal(split.y_test, labels[:3])
-    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x09abc")
-    with pytest.raises(DatasetError, match="payload"):
-        load_mnist_idx(tmp_path)
 
 
 def test_training_smoke_and_determinism():

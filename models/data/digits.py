@@ -1,14 +1,13 @@
-"""Offline datasets for the digits models (PECAN, DeBut): scikit-learn digits and local MNIST idx files.
+"""scikit-learn's 8×8 digits, and the split/error types every data loader here shares.
 
-No downloads: digits ship with scikit-learn; MNIST is read from idx files the user points at.
+No downloads: digits ship with scikit-learn. MNIST: :mod:`codesign.models.data.mnist`;
+CIFAR-10: :mod:`codesign.models.data.cifar`.
 Images are float32 NCHW in [0, 1]; labels int64.
 """
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -56,50 +55,3 @@ def load_digits_tensors(seed: int = 0) -> tuple:
     sp = load_digits_split(seed=seed)
     return (torch.from_numpy(sp.x_train), torch.from_numpy(sp.y_train),
             torch.from_numpy(sp.x_test), torch.from_numpy(sp.y_test))
-
-_MNIST_FILES = {
-    "x_train": "train-images-idx3-ubyte",
-    "y_train": "train-labels-idx1-ubyte",
-    "x_test": "t10k-images-idx3-ubyte",
-    "y_test": "t10k-labels-idx1-ubyte",
-}
-
-
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read one idx file (optionally gzipped) as a uint8 array with the shape from its header."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as f:
-            data = f.read()
-    except (OSError, EOFError) as exc:
-        raise DatasetError(f"{path}: unreadable idx file: {exc}") from None
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise DatasetError(f"{path}: header: expected an idx magic 0x0000 08 nd (unsigned byte data)")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    need = int(np.prod(dims)) if dims else 0
-    if len(data) - header != need:
-        raise DatasetError(f"{path}: payload has {len(data) - header} bytes; expected {need} for shape {dims}")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
-
-
-def load_mnist_idx(directory: str | Path) -> Split:
-    """MNIST from the four standard idx files in ``directory`` (``.gz`` or not); x = pixel/255."""
-    directory = Path(directory)
-    arrays = {}
-    for key, stem in _MNIST_FILES.items():
-        cands = [directory / stem, directory / (stem + ".gz"), directory / stem.replace("-idx", ".idx")]
-        found = next((c for c in cands if c.exists()), None)
-        if found is None:
-            raise DatasetError(f"{directory}: missing MNIST file {stem}[.gz]; expected the four idx files "
-                               f"{', '.join(_MNIST_FILES.values())} (no downloads are attempted)")
-        arrays[key] = read_idx(found)
-    for part in ("train", "test"):
-        xs, ys = arrays[f"x_{part}"], arrays[f"y_{part}"]
-        if xs.ndim != 3 or ys.ndim != 1 or len(xs) != len(ys):
-            raise DatasetError(f"{directory}: {part} images {xs.shape} / labels {ys.shape}; expected (N, H, W) and (N,)")
-    conv = lambda a: (a.astype(np.float32) / np.float32(255.0))[:, None]  # noqa: E731
-    return Split(conv(arrays["x_train"]), arrays["y_train"].astype(np.int64),
-                 conv(arrays["x_test"]), arrays["y_test"].astype(np.int64), name="mnist")

