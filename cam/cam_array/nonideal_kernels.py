@@ -45,19 +45,21 @@ def noisy_nearest(q, qoff, j, T, pt, pool, key, sigma, inv_lsb, top, track, dist
             fv = np.float32(q[qoff + i])
             for k in range(K):
                 ideal[k] += abs(fv - pt[j, i, k])
+    off = np.int64(0)
     if sigma > 0.0:
         off = np.int64(((mix64(key + np.uint64(j) * _M1) >> np.uint64(32)) * np.uint64(pool.shape[0] - K))
                        >> np.uint64(32))  # uniform in [0, pool - K) without a division
+    # noise and sensing step as branch-free loops (vectorized), then the winner (ties to the lowest row)
+    if sigma > 0.0 and inv_lsb > 0.0:
+        for k in range(K):
+            dist[k] = min(max(np.floor((dist[k] + sigma * pool[off + k]) * inv_lsb + np.float32(0.5)),
+                              np.float32(0.0)), top)
+    elif sigma > 0.0:
         for k in range(K):
             dist[k] += sigma * pool[off + k]
-    if inv_lsb > 0.0:
+    elif inv_lsb > 0.0:
         for k in range(K):
-            c = np.floor(dist[k] * inv_lsb + np.float32(0.5))
-            if c < 0:
-                c = np.float32(0.0)
-            elif c > top:
-                c = top
-            dist[k] = c
+            dist[k] = min(max(np.floor(dist[k] * inv_lsb + np.float32(0.5)), np.float32(0.0)), top)
     best = 0
     bd = dist[0]
     for k in range(1, K):
