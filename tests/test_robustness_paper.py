@@ -82,3 +82,17 @@ def test_verdict_line_follows_the_gain_against_the_seed_spread():
     assert verdict(_rows(80, 85, 70, 74)).startswith("reproduces the paper's direction? yes")
     assert verdict(_rows(80, 85, 70, 70.5)).startswith("reproduces the paper's direction? partly")
     assert verdict(_rows(80, 80.5, 70, 69)).startswith("reproduces the paper's direction? no")
+
+
+@pytest.mark.parametrize("argv, frag", [
+    (["robust", "paper", "--jobs", "0"], "--jobs"),
+    (["robust", "paper", "--epochs", "0"], "--epochs"),
+    (["complete", "paper", "--ratios", "0.7,1.5"], "--ratios"),
+    (["complete", "paper", "--images", "lena"], "--images"),
+])
+def test_paper_commands_reject_bad_arguments_in_one_line(capsys, tmp_path, argv, frag):
+    from codesign.scenarios.cli import main
+
+    rc = main(argv + ["-o" if argv[0] == "robust" else "--outdir", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "Traceback" not in err and frag in err.splitlines()[-1], err

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--seeds", type=int, default=None, help="training seeds (default 3)")
     q.add_argument("--width", type=int, default=None, help="small_cnn base width (default 8)")
     q.add_argument("--n-test-per-class", type=int, default=None, help="test digits per class (default 100)")
-    q.add_argument("--jobs", type=int, default=1, help="seeds trained in parallel processes, 1 thread each (default 1)")
+    q.add_argument("--jobs", type=int, default=1, help="training runs and evaluations in parallel processes, 1 thread each (default 1)")
     q.add_argument("-o", "--out", type=Path, default=Path("runs/robust_paper"),
                    help="output folder (default runs/robust_paper)")
     q.set_defaults(func=_paper)
