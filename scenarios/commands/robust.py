@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--seeds", type=int, default=None, help="training seeds (default 3)")
     q.add_argument("--width", type=int, default=None, help="small_cnn base width (default 8)")
     q.add_argument("--n-test-per-class", type=int, default=None, help="test digits per class (default 100)")
+    q.add_argument("--fr-start", default="0", metavar="EPOCH|drop",
+                   help="epoch the frequency regularizer switches on: 0 = whole schedule (default), 'drop' = the first "
+                   "LR drop, as the paper's reference code")
     q.add_argument("--jobs", type=int, default=1, help="training runs and evaluations in parallel processes, 1 thread each (default 1)")
     q.add_argument("-o", "--out", type=Path, default=Path("runs/robust_paper"),
                    help="output folder (default runs/robust_paper)")
@@ -108,6 +111,15 @@ def _paper(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise RobustArgError(f"--jobs must be positive, got {args.jobs}")
     cfg = PaperConfig(**{k: v for k, v in over.items() if v is not None})
+    if args.fr_start == "drop":
+        cfg.fr_start = None
+    else:
+        try:
+            cfg.fr_start = int(args.fr_start)
+        except ValueError:
+            raise RobustArgError(f"--fr-start: expected an epoch number or 'drop', got {args.fr_start!r}") from None
+        if not 0 <= cfg.fr_start <= cfg.epochs:
+            raise RobustArgError(f"--fr-start must lie in 0..{cfg.epochs} (the epochs), got {cfg.fr_start}")
     _, text = run_paper(cfg, args.out, jobs=args.jobs)
     print(text)
     print(f"wrote {args.out}/robust_paper_table.md, robust_paper_table.csv, robust_paper_per_seed.csv")

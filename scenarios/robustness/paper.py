@@ -59,7 +59,7 @@ class PaperConfig:
     eval_steps: int = 20
     cw_steps: int = 30
     fr_lambda: float = 0.1
-    fr_start: int = 0
+    fr_start: int | None = 0  # epoch FR switches on; None: the first LR drop (the paper's reference code)
     seeds: int = 3
     aa_version: str = "apgd"
 
