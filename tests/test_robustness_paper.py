@@ -82,6 +82,7 @@ def test_verdict_line_follows_the_gain_against_the_seed_spread():
     assert verdict(_rows(80, 85, 70, 74)).startswith("reproduces the paper's direction? yes")
     assert verdict(_rows(80, 85, 70, 70.5)).startswith("reproduces the paper's direction? partly")
     assert verdict(_rows(80, 80.5, 70, 69)).startswith("reproduces the paper's direction? no")
+    assert verdict(_rows(80, 70, 70, 60)).endswith("falls below AT's")
 
 
 @pytest.mark.parametrize("argv, frag", [

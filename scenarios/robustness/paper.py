@@ -172,7 +172,8 @@ def verdict(rows: list[dict]) -> str:
         return f"reproduces the paper's direction? yes — {desc}"
     if up and not down:
         return f"reproduces the paper's direction? partly — {desc}; only {', '.join(up)} rises beyond the seed spread"
-    return f"reproduces the paper's direction? no — {desc}; the gain is not beyond the seed spread"
+    why = "robust accuracy falls below AT's" if down else "the gain is not beyond the seed spread"
+    return f"reproduces the paper's direction? no — {desc}; {why}"
 
 
 def format_paper_markdown(rows: list[dict], cfg: PaperConfig) -> str:
