@@ -88,6 +88,7 @@ def test_verdict_line_follows_the_gain_against_the_seed_spread():
 @pytest.mark.parametrize("argv, frag", [
     (["robust", "paper", "--jobs", "0"], "--jobs"),
     (["robust", "paper", "--epochs", "0"], "--epochs"),
+    (["robust", "paper", "--fr-start", "late"], "--fr-start"),
     (["complete", "paper", "--ratios", "0.7,1.5"], "--ratios"),
     (["complete", "paper", "--images", "lena"], "--images"),
 ])
