@@ -1,6 +1,7 @@
 """Robustness area: HDF5 export of small_cnn (shared exporter, BN folded) vs the simulator, tiny end-to-end runs."""
 
 import numpy as np
+import pytest
 import torch
 
 from codesign.models.nets.small_cnn import small_cnn
@@ -42,8 +43,14 @@ def test_tiny_train_eval_writes_tables_and_models(tmp_path):
                            eval_pgd_steps=2, cw_steps=2)
     rows = run_train_eval(cfg, tmp_path, log=lambda *a: None)
     assert [r["method"] for r in rows] == ["natural", "AT", "AT-SWA", "AT-FR", "AT-FR-SWA"]
-    for r in rows:
-        assert 0 <= r["pgd20"] <= 100 and 0 <= r["clean"] <= 100
+    import csv
+
+    per_seed = list(csv.DictReader(open(tmp_path / "robust_per_seed.csv")))
+    assert len(per_seed) == 5
+    for r, p in zip(rows, per_seed):  # one seed: the table is that seed's accuracies in percent
+        assert p["method"] == r["method"]
+        assert r["clean"] == pytest.approx(100 * float(p["clean"])) and r["pgd20"] == pytest.approx(100 * float(p["pgd20"]))
+        assert r["clean_std"] == 0.0
     for f in ("robust_table.md", "robust_table.csv", "robust_per_seed.csv", "robust_accuracy.png"):
         assert (tmp_path / f).stat().st_size > 0
     got = load_trained(tmp_path, ["natural", "AT-FR-SWA"])

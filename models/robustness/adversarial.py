@@ -5,9 +5,9 @@ Loss of AT-FR (Huang et al., arXiv 2212.12732 / 2306.14262)::
     L = CE(f(x'), y) + λ · [ |Re F(f(x)) − Re F(f(x'))|₁ + |Im F(f(x)) − Im F(f(x'))|₁ ]
 
 with x' the PGD-10 example, f the logits and F one 2-D DFT over the (batch × classes) logit
-matrix; the L1 terms are means over the matrix. The regularizer and weight averaging start at
-``start_epoch`` (the first learning-rate drop). SWA keeps an equal-weight running mean of the
-parameters, updated once per epoch from ``start_epoch`` on; its batch-norm statistics are
+matrix; the L1 terms are means over the matrix. The regularizer starts at ``start_epoch`` and
+weight averaging at ``swa_start`` (both default to the first learning-rate drop). SWA keeps an equal-weight running mean of the
+parameters, updated once per epoch from ``swa_start`` on; its batch-norm statistics are
 recomputed over the training data at the end (:func:`refresh_bn`).
 
 The attack used during training is :func:`codesign.models.robustness.attacks.pgd` (torchattacks PGD by
@@ -18,14 +18,14 @@ The network is :func:`codesign.models.nets.small_cnn.small_cnn`; accuracy: :func
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from codesign.errors import CodesignError
-from codesign.models.nets.small_cnn import small_cnn
+from codesign.models.nets.small_cnn import mnist_cnn, small_cnn
 from codesign.models.robustness.attacks import AttackConfig, pgd
 
 __all__ = [
@@ -35,7 +35,11 @@ __all__ = [
     "refresh_bn",
     "train_robust",
     "METHODS",
+    "ARCHS",
 ]
+
+#: network name -> factory(width, num_classes, in_channels, image_size)
+ARCHS = {"small_cnn": small_cnn, "mnist_cnn": mnist_cnn}
 
 #: method name -> (adversarial training, frequency regularizer, weight averaging)
 METHODS: dict[str, tuple[bool, bool, bool]] = {
@@ -118,7 +122,7 @@ def refresh_bn(model: nn.Module, x: torch.Tensor, batch_size: int = 256) -> nn.M
 
 @dataclass
 class RobustTrainConfig:
-    """Training settings. ``start_epoch`` (FR and SWA) defaults to the first LR drop."""
+    """Training settings. ``start_epoch`` (FR) and ``swa_start`` (SWA) default to the first LR drop."""
 
     method: str = "AT-FR-SWA"
     epochs: int = 8
@@ -130,9 +134,12 @@ class RobustTrainConfig:
     lr_drops: tuple[float, ...] = (0.75, 0.9)  # fractions of ``epochs``; LR ×0.1 at each
     fr_lambda: float = 0.1
     start_epoch: int | None = None
+    swa_start: int | None = None
     attack: AttackConfig = field(default_factory=AttackConfig)
     attack_backend: str = "torchattacks"
     width: int = 8
+    arch: str = "small_cnn"  # a key of ARCHS
+    eps_warmup: int = 0  # epochs over which the training ε (and α) ramp linearly up to their values
     flip: bool = True  # random horizontal flips of training batches
     seed: int = 0
 
@@ -142,9 +149,13 @@ class RobustTrainConfig:
     def resolved_start(self) -> int:
         return self.start_epoch if self.start_epoch is not None else self.drop_epochs()[0]
 
+    def resolved_swa_start(self) -> int:
+        return self.swa_start if self.swa_start is not None else self.drop_epochs()[0]
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["start_epoch"] = self.resolved_start()
+        d["swa_start"] = self.resolved_swa_start()
         return d
 
 
@@ -164,12 +175,15 @@ def train_robust(
     if cfg.method not in METHODS:
         raise TrainConfigError(f"unknown method {cfg.method!r}; expected one of {', '.join(METHODS)}")
     adv, use_fr, use_swa = METHODS[cfg.method]
-    start = cfg.resolved_start()
-    if not 0 <= start <= cfg.epochs:
-        raise TrainConfigError(f"start_epoch={start} must lie in [0, epochs={cfg.epochs}]")
+    start, swa_start = cfg.resolved_start(), cfg.resolved_swa_start()
+    for name, v in (("start_epoch", start), ("swa_start", swa_start)):
+        if not 0 <= v <= cfg.epochs:
+            raise TrainConfigError(f"{name}={v} must lie in [0, epochs={cfg.epochs}]")
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 1)
-    model = small_cnn(cfg.width, num_classes, x_train.shape[1], x_train.shape[-1])
+    if cfg.arch not in ARCHS:
+        raise TrainConfigError(f"unknown arch {cfg.arch!r}; expected one of {', '.join(ARCHS)}")
+    model = ARCHS[cfg.arch](cfg.width, num_classes, x_train.shape[1], x_train.shape[-1])
     if cfg.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     elif cfg.optimizer == "adam":
@@ -190,6 +204,8 @@ def train_robust(
         for g in opt.param_groups:
             g["lr"] = lr
         fr_on = use_fr and epoch >= start
+        ramp = min(1.0, (epoch + 1) / cfg.eps_warmup) if cfg.eps_warmup > 0 else 1.0
+        atk = replace(cfg.attack, eps=cfg.attack.eps * ramp, alpha=cfg.attack.alpha * ramp)
         model.train()
         perm = torch.randperm(n, generator=gen)
         tot = {"loss": 0.0, "ce": 0.0, "fr": 0.0, "correct": 0}
@@ -198,7 +214,7 @@ def train_robust(
             xb, yb = x_train[idx], y_train[idx]
             if cfg.flip:
                 xb = torch.where(torch.rand(len(idx), 1, 1, 1, generator=gen) < 0.5, xb.flip(3), xb)
-            x_in = pgd(model, xb, yb, cfg.attack, backend=cfg.attack_backend, generator=gen) if adv else xb
+            x_in = pgd(model, xb, yb, atk, backend=cfg.attack_backend, generator=gen) if adv else xb
             logits = model(x_in)
             ce = F.cross_entropy(logits, yb)
             loss = ce
@@ -212,7 +228,7 @@ def train_robust(
             tot["loss"] += float(loss.detach()) * len(idx)
             tot["ce"] += float(ce.detach()) * len(idx)
             tot["correct"] += int((logits.argmax(1) == yb).sum())
-        if averager is not None and epoch + 1 > start:
+        if averager is not None and epoch + 1 > swa_start:
             averager.update(model)
         log.append({
             "epoch": epoch + 1, "lr": lr, "fr_on": fr_on, "loss": tot["loss"] / n, "ce": tot["ce"] / n,

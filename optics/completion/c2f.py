@@ -8,9 +8,10 @@ from the current completion as pseudo-observations; keep the new patch only when
 ``||new - old||^2 / ||old||^2 < accept_tol``; average overlapping patches.  Observed entries
 never change.
 
-Difference from the paper: instead of zero-padding the image by 5 px, patches at the border
-are clipped (their ring only extends inwards), so the coarse stage is exactly the base
-solver's result on the original tensor.
+Border: with ``pad=5`` (the paper) the tensor is zero-padded by 5 entries on both spatial axes
+(the padding counts as observed zeros) before the coarse stage and cropped at the end, so border
+patches get a full ring. With ``pad=0`` (the default) border patches are clipped (their ring
+only extends inwards) and the coarse stage is exactly the base solver's result.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class C2F:
     ``pseudo_ratio=0.1``; ``accept_tol=0.1``; ``coarse_iter=300`` and ``fine_iter=100``
     iterations of the base solver; ``fine_params`` (other base parameters for the patch
     solves); ``spatial_axes=(0, 1)`` (axes cut into patches; the others stay whole);
-    ``seed`` (pseudo-observation sampling).
+    ``seed`` (pseudo-observation sampling); ``pad`` (zero padding on the spatial axes, entries;
+    the paper: 5). ``grids=(16,)`` is the paper's skip-scale variant (coarse + finest only).
 
     After :meth:`complete`: ``stages_`` (one dict per stage: grid, patches, accepted and,
     with a reference, rse/psnr/ssim), ``coarse_`` (the coarse completion), ``history_``
@@ -43,7 +45,7 @@ class C2F:
 
     def __init__(self, base: Completer, n_scales: int = 5, grids=None, overlap: int = 5,
                  pseudo_ratio: float = 0.1, accept_tol: float = 0.1, coarse_iter: int = 300,
-                 fine_iter: int = 100, fine_params=None, spatial_axes=(0, 1), seed: int = 0):
+                 fine_iter: int = 100, fine_params=None, spatial_axes=(0, 1), seed: int = 0, pad: int = 0):
         self.base = base
         self.n_scales = n_scales
         self.grids = grids
@@ -55,6 +57,7 @@ class C2F:
         self.fine_params = fine_params
         self.spatial_axes = spatial_axes
         self.seed = seed
+        self.pad = pad
 
     @property
     def name(self) -> str:
@@ -69,7 +72,7 @@ class C2F:
 
     def __repr__(self) -> str:
         return (f"C2F(base={self.base!r}, grids={self.grid_sizes()}, overlap={self.overlap}, "
-                f"pseudo_ratio={self.pseudo_ratio}, accept_tol={self.accept_tol})")
+                f"pseudo_ratio={self.pseudo_ratio}, accept_tol={self.accept_tol}, pad={self.pad})")
 
     def complete(self, tensor, mask, *, reference=None, data_range=None, coarse=None, progress=None) -> np.ndarray:
         """Complete ``tensor`` (``mask`` True = observed) coarse to fine and return it.
@@ -87,19 +90,29 @@ class C2F:
         ref = None if reference is None else np.asarray(reference, dtype=np.float64)
         if ref is not None and data_range is None:
             data_range = float(ref.max() - ref.min()) or 1.0
+        if int(self.pad) < 0:
+            raise CompletionInputError(f"pad: expected a non-negative number of entries, got {self.pad!r}")
+        p = int(self.pad)
+        widths = [(p, p) if a in axes else (0, 0) for a in range(t.ndim)]
+        self._crop = tuple(slice(p, t.shape[a] + p) if a in axes else slice(None) for a in range(t.ndim))
+        t0, m0 = t, m
+        if p:
+            t, m = np.pad(t, widths), np.pad(m, widths, constant_values=True)
+            if coarse is not None:
+                coarse = np.pad(np.asarray(coarse, dtype=np.float64), widths)
         rng = np.random.default_rng(self.seed)
         self.stages_ = []
         self.history_ = {}
         if coarse is None:
             solver = self.base.clone(max_iter=self.coarse_iter)
-            x = solver.complete(t, m, reference=ref, data_range=data_range, progress=progress)
+            x = solver.complete(t, m, reference=None if p else ref, data_range=data_range, progress=progress)
             self.history_ = solver.history_
         else:
             x = np.asarray(coarse, dtype=np.float64)
             if x.shape != t.shape:
-                raise CompletionInputError(f"coarse: expected shape {t.shape}, got {x.shape}")
+                raise CompletionInputError(f"coarse: expected shape {t0.shape}, got {tuple(s - 2 * p * (i in axes) for i, s in enumerate(x.shape))}")
             x = np.where(m, t, x)
-        self.coarse_ = x.copy()
+        self.coarse_ = x[self._crop].copy()
         self._record(x, 1, 1, 1, ref, data_range)
         grids = self.grid_sizes()
         fine = self.base.clone(**{"max_iter": self.fine_iter, **(self.fine_params or {})})
@@ -110,7 +123,7 @@ class C2F:
                 self._record(x, g, g * g, accepted, ref, data_range)
         finally:
             bar.close()
-        return np.where(m, t, x)
+        return np.where(m0, t0, x[self._crop])
 
     def _fine_stage(self, x, t, m, grid, axes, fine, rng, bar):
         """One fine stage on a ``grid`` x ``grid`` patch grid; returns the new X and #accepted."""
@@ -146,5 +159,6 @@ class C2F:
     def _record(self, x, grid, patches, accepted, ref, data_range):
         row = {"grid": grid, "patches": patches, "accepted": accepted}
         if ref is not None:
+            x = x[self._crop]
             row.update(rse=rse(x, ref), psnr=psnr(x, ref, data_range), ssim=ssim(x, ref, data_range))
         self.stages_.append(row)

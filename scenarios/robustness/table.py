@@ -55,6 +55,7 @@ class ExperimentConfig:
     eval_pgd_steps: int = 20
     cw_steps: int = 30
     aa_version: str = "standard"
+    eval_alpha: float = 2 / 255  # PGD-20 and C&W∞ step size
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -107,10 +108,10 @@ def evaluate_model(model, x, y, cfg: ExperimentConfig, seed: int = 0, autoattack
     model.eval()
     torch.manual_seed(10_000 + seed)  # torchattacks' random start uses the global RNG
     gen = torch.Generator().manual_seed(20_000 + seed)
-    pgd_cfg = AttackConfig(eps=cfg.eps, alpha=2 / 255, steps=cfg.eval_pgd_steps)
+    pgd_cfg = AttackConfig(eps=cfg.eps, alpha=cfg.eval_alpha, steps=cfg.eval_pgd_steps)
     out = {"clean": accuracy(model, x, y)}
     out["pgd20"] = accuracy(model, pgd(model, x, y, pgd_cfg), y)
-    out["cw"] = accuracy(model, cw_linf(model, x, y, eps=cfg.eps, steps=cfg.cw_steps, generator=gen), y)
+    out["cw"] = accuracy(model, cw_linf(model, x, y, eps=cfg.eps, alpha=cfg.eval_alpha, steps=cfg.cw_steps, generator=gen), y)
     if autoattack_on and cfg.n_aa > 0:
         xa, ya = x[: cfg.n_aa], y[: cfg.n_aa]
         out["autoattack"] = accuracy(model, autoattack(model, xa, ya, eps=cfg.eps, version=cfg.aa_version, seed=seed), ya)
