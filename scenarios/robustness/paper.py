@@ -1,6 +1,6 @@
 """FR/SAR + weight averaging at the paper's protocol on real MNIST (``codesign robust paper``).
 
-Data: :func:`codesign.scenarios.paper_data.mnist5k` (4,000 train / 1,000 test, stratified); network
+Data: :func:`codesign.models.data.mnist.mnist_interleaved_split` (4,000 train / 1,000 test, stratified); network
 :func:`codesign.models.nets.small_cnn.mnist_cnn` (width 8), Adam 2e-3, batch 128, LR ×0.1 at 75 % and 90 %. Threat
 model: L∞ ε = 0.3 (the MNIST standard). Training attack PGD-10, evaluation PGD-20, both with random
 start and step α = 2.5·ε/steps (Madry et al.'s rule), training ε ramped up linearly over the first 3
@@ -39,7 +39,7 @@ PAPER = {
     "AT-FR-SWA": (81.09, 60.12, 56.14, 54.35),
 }
 _SOURCES = ("models/robustness/adversarial.py", "models/robustness/attacks.py", "models/nets/small_cnn.py",
-            "scenarios/paper_data.py")
+            "models/data/mnist.py")
 _EVAL_SOURCES = ("models/robustness/attacks.py", "scenarios/robustness/table.py")
 
 
@@ -77,9 +77,9 @@ class PaperConfig:
 
 
 def load_mnist(cfg: PaperConfig):
-    from codesign.scenarios.paper_data import mnist5k
+    from codesign.models.data.mnist import mnist_interleaved_split
 
-    return tuple(torch.from_numpy(a) for a in mnist5k(cfg.n_test_per_class))
+    return tuple(torch.from_numpy(a) for a in mnist_interleaved_split(cfg.n_test_per_class))
 
 
 def _key(tc: RobustTrainConfig, n_train: int) -> str:
