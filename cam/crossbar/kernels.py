@@ -88,6 +88,25 @@ def build_planes(xq, n0, nb, in_idx, bits, chunk_bits, k_mag, signed, bipolar, a
                 xb[base + k_mag, r] = s
 
 
+@njit(cache=True, inline="always")
+def _convert_row(v, lsb, inv, lo, hi, wc, tmp):
+    """tmp[c] = wc[c] x ADC(v[c]) for one row of column currents; returns the clipped conversions.
+
+    Branch-free (clamp and count as min/max and a comparison), so the loop vectorizes; the arithmetic is
+    that of the plain loop it replaces (q = rint(v / lsb) clamped to [lo, hi], then q x lsb)."""
+    clipped = 0
+    if lsb > 0.0:
+        for c in range(v.shape[0]):
+            q = np.rint(v[c] * inv)
+            qc = min(max(q, lo), hi)
+            clipped += q != qc
+            tmp[c] = wc[c] * (qc * lsb)
+    else:
+        for c in range(v.shape[0]):
+            tmp[c] = wc[c] * v[c]
+    return clipped
+
+
 @njit(cache=True)
 def adc_accumulate(cur, n0, nb, k_tot, col_out, col_w, cyc_w, lsb, lo, hi, acc, counts):
     """ADC-convert ``cur[j*K+k, c]``, weight by cycle and column, add into ``acc[n0+j, col_out[c]]``.
@@ -99,23 +118,17 @@ def adc_accumulate(cur, n0, nb, k_tot, col_out, col_w, cyc_w, lsb, lo, hi, acc, 
     ncol = cur.shape[1]
     inv = 1.0 / lsb if lsb > 0.0 else 0.0
     clipped = 0
+    wc = np.empty((k_tot, ncol))
+    for k in range(k_tot):
+        for c in range(ncol):
+            wc[k, c] = cyc_w[k] * col_w[c]
+    tmp = np.empty(ncol)
     for j in range(nb):
         out = acc[n0 + j]
         for k in range(k_tot):
-            row = j * k_tot + k
-            wk = cyc_w[k]
+            clipped += _convert_row(cur[j * k_tot + k], lsb, inv, lo, hi, wc[k], tmp)
             for c in range(ncol):
-                v = cur[row, c]
-                if lsb > 0.0:
-                    q = np.rint(v * inv)
-                    if q < lo:
-                        q = lo
-                        clipped += 1
-                    elif q > hi:
-                        q = hi
-                        clipped += 1
-                    v = q * lsb
-                out[col_out[c]] += wk * col_w[c] * v
+                out[col_out[c]] += tmp[c]
     counts[0] += nb * k_tot * ncol
     counts[1] += clipped
 
@@ -136,27 +149,25 @@ def adc_accumulate_noisy(cur, n0, nb, k_tot, col_out, col_w, cyc_w, lsb, lo, hi,
     span = np.uint64(pool.shape[0] - ncol)
     inv = 1.0 / lsb if lsb > 0.0 else 0.0
     clipped = 0
+    wc = np.empty((k_tot, ncol))
+    for k in range(k_tot):
+        for c in range(ncol):
+            wc[k, c] = cyc_w[k] * col_w[c]
+    tmp = np.empty(ncol)
+    v = np.empty(ncol)
     s = _mix(np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15))
     for j in range(nb):
         out = acc[n0 + j]
         kv = _mix(s ^ (np.uint64(vec0 + n0 + j) * np.uint64(0xBF58476D1CE4E5B9)))
         for k in range(k_tot):
             row = j * k_tot + k
-            wk = cyc_w[k]
             sd = rstd[row]
             off = np.int64(((_mix(kv + np.uint64(k)) >> np.uint64(32)) * span) >> np.uint64(32))
             for c in range(ncol):
-                v = cur[row, c] + sd * pool[off + c]
-                if lsb > 0.0:
-                    q = np.rint(v * inv)
-                    if q < lo:
-                        q = lo
-                        clipped += 1
-                    elif q > hi:
-                        q = hi
-                        clipped += 1
-                    v = q * lsb
-                out[col_out[c]] += wk * col_w[c] * v
+                v[c] = cur[row, c] + sd * pool[off + c]
+            clipped += _convert_row(v, lsb, inv, lo, hi, wc[k], tmp)
+            for c in range(ncol):
+                out[col_out[c]] += tmp[c]
     counts[0] += nb * k_tot * ncol
     counts[1] += clipped
 
