@@ -88,6 +88,16 @@ def build_planes(xq, n0, nb, in_idx, bits, chunk_bits, k_mag, signed, bipolar, a
                 xb[base + k_mag, r] = s
 
 
+@njit(cache=True)
+def _cycle_col_weights(cyc_w, col_w, k_tot):
+    """wc[k, c] = cyc_w[k] x col_w[c]: the weight of column c's conversion in input cycle k."""
+    wc = np.empty((k_tot, col_w.shape[0]))
+    for k in range(k_tot):
+        for c in range(col_w.shape[0]):
+            wc[k, c] = cyc_w[k] * col_w[c]
+    return wc
+
+
 @njit(cache=True, inline="always")
 def _convert_row(v, lsb, inv, lo, hi, wc, tmp):
     """tmp[c] = wc[c] x ADC(v[c]) for one row of column currents; returns the clipped conversions.
@@ -118,10 +128,7 @@ def adc_accumulate(cur, n0, nb, k_tot, col_out, col_w, cyc_w, lsb, lo, hi, acc, 
     ncol = cur.shape[1]
     inv = 1.0 / lsb if lsb > 0.0 else 0.0
     clipped = 0
-    wc = np.empty((k_tot, ncol))
-    for k in range(k_tot):
-        for c in range(ncol):
-            wc[k, c] = cyc_w[k] * col_w[c]
+    wc = _cycle_col_weights(cyc_w, col_w, k_tot)
     tmp = np.empty(ncol)
     for j in range(nb):
         out = acc[n0 + j]
@@ -149,10 +156,7 @@ def adc_accumulate_noisy(cur, n0, nb, k_tot, col_out, col_w, cyc_w, lsb, lo, hi,
     span = np.uint64(pool.shape[0] - ncol)
     inv = 1.0 / lsb if lsb > 0.0 else 0.0
     clipped = 0
-    wc = np.empty((k_tot, ncol))
-    for k in range(k_tot):
-        for c in range(ncol):
-            wc[k, c] = cyc_w[k] * col_w[c]
+    wc = _cycle_col_weights(cyc_w, col_w, k_tot)
     tmp = np.empty(ncol)
     v = np.empty(ncol)
     s = _mix(np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15))
