@@ -1,4 +1,4 @@
-"""`codesign reproduce ezcrop`: the FFT score is faster than the rank score (the paper's trend that
+"""`codesign reproduce ezcrop` and `shift`: the FFT score is faster than the rank score (the paper's trend that
 reproduces), equal FLOPs across methods, the convergence check, the verdict and bad input."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import torch
 
 from codesign.scenarios.cli import main
 from codesign.scenarios.reproductions.compress import METHODS, prune_seed, timing_sweep
-from codesign.scenarios.reproductions.report_compress import ezcrop_verdict, flattened, format_ezcrop
+from codesign.scenarios.reproductions.report_compress import (ezcrop_verdict, flattened, format_ezcrop, format_shift,
+                                                             shift_verdict)
 
 
 @pytest.fixture
@@ -71,9 +72,31 @@ def test_ezcrop_verdict_yes_partly_no():
     (["reproduce", "ezcrop", "--seeds", "0"], "--seeds 0"),
     (["reproduce", "ezcrop", "--jobs", "0"], "--jobs 0"),
     (["reproduce", "ezcrop", "--data-dir", "{tmp}/none"], "not a folder"),
+    (["reproduce", "shift", "--threads", "0"], "--threads 0"),
 ])
 def test_bad_input_one_line(tmp_path, capsys, argv, fragment):
     argv = [a.format(tmp=tmp_path) for a in argv] + ["-o", str(tmp_path / "out")]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert "Traceback" not in err and len(err.splitlines()) == 1 and fragment in err
+
+
+def _shift_res(acc: float, acc_ft: float, saving: float) -> dict:
+    seed = {"seed": 0, "num_train": 3744, "num_val": 256, "num_test": 1000, "accuracy": acc, "params": 100,
+            "losses": [1.0, 0.1, 0.1, 0.1], "pruned_params": int(100 * (1 - saving)), "saving": saving,
+            "accuracy_pruned": 0.5, "accuracy_ft": acc_ft, "ft_losses": [0.2, 0.1, 0.1, 0.1],
+            "selection": [{"selected": True}, {"selected": False}]}
+    return {"threads": 1, "data_dir": None, "seeds": [seed],
+            "recipe": {"widths": (8, 16, 32), "blocks": (2, 2, 2), "expansion": 3, "epochs": 4, "lr": 0.05,
+                       "ft_epochs": 4, "ft_lr": 0.01, "target": 0.5, "tolerance": 0.1}}
+
+
+def test_shift_verdict_yes_partly_no():
+    assert shift_verdict(_shift_res(0.98, 0.975, 0.48))[0] == "yes"
+    v, why = shift_verdict(_shift_res(0.98, 0.96, 0.48))
+    assert v == "partly" and "drop is 1 pt" in why and "+2.00 pts lost" in why
+    assert shift_verdict(_shift_res(0.98, 0.975, 0.2))[0] == "partly"
+    assert shift_verdict(_shift_res(0.98, 0.90, 0.2))[0] == "no"
+    text = format_shift(_shift_res(0.98, 0.975, 0.48))
+    assert "| 0 | 98.00 | 100 | 1/2 | 52 | 48.0 % | 50.00 | 97.50 | -0.50 | yes / yes |" in text
+    assert text.splitlines()[-1].startswith("Reproduces the paper's direction? yes")

