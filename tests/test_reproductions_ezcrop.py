@@ -100,3 +100,13 @@ def test_shift_verdict_yes_partly_no():
     text = format_shift(_shift_res(0.98, 0.975, 0.48))
     assert "| 0 | 98.00 | 100 | 1/2 | 52 | 48.0 % | 50.00 | 97.50 | -0.50 | yes / yes |" in text
     assert text.splitlines()[-1].startswith("Reproduces the paper's direction? yes")
+
+
+@pytest.mark.slow
+def test_shift_pruning_direction_on_mnist(one_thread):
+    """The trend that reproduces (`codesign reproduce shift`, seed 1, ~2.5 min): shift-layer pruning of a
+    ShiftResNet with ShiftNet's module removes at least 40 % of the parameters for less than 1 pt."""
+    from codesign.scenarios.reproductions.shift import shift_seed
+
+    r = shift_seed(1)
+    assert r["saving"] >= 0.4 and r["accuracy"] - r["accuracy_ft"] < 0.01, r
