@@ -79,3 +79,20 @@ def test_shift_pruning_selects_and_compresses():
     prune_shifts(m, [r["index"] for r in rows if r["selected"]])
     assert count_params(m) == p0 - saved and len(shift_convs(m)) < n
     assert m(torch.as_tensor(x[:2])).shape == (2, 10)
+
+
+def test_shiftnet_relu_option_sits_between_bn_and_shift():
+    """ShiftNet's module: conv1×1 → BN → ReLU → shift → conv1×1 → BN; the merge drops shift and ReLU."""
+    torch.manual_seed(4)
+    plain, paper = ShiftConv(4, 6, 1, expansion=3), ShiftConv(4, 6, 1, expansion=3, relu=True)
+    paper.load_state_dict(plain.state_dict())
+    plain.eval(), paper.eval()
+    x = torch.randn(2, 4, 7, 7)
+    with torch.no_grad():
+        ref = paper.bn_b(paper.conv_b(paper.shift(torch.relu(paper.bn_a(paper.conv_a(x))))))
+        assert torch.allclose(paper(x), ref, atol=1e-6)
+        assert not torch.allclose(paper(x), plain(x), atol=1e-3)
+        assert torch.allclose(merge_shift_conv(paper)(x), merge_shift_conv(plain)(x), atol=1e-6)
+    m = ShiftResNet(widths=(4, 8, 8), in_channels=1, relu=True)
+    assert all(sc.relu for _, _, sc in shift_convs(m)) and not any(sc.relu for _, _, sc in shift_convs(ShiftResNet()))
+    assert m(torch.zeros(2, 1, 28, 28)).shape == (2, 10)

@@ -1,14 +1,17 @@
 """ShiftResNet blocks (PDP with a zero-parameter shift) and shift-layer pruning.
 
-A :class:`ShiftConv` replaces one 3×3 conv: 1×1 conv (ci → E·ci) → BN → :class:`Shift` →
-1×1 conv (E·ci → co) → BN. There is no nonlinearity inside, so it is exactly the
-pointwise–depthwise–pointwise (PDP) form of the kernel tensor view with a one-hot depthwise
-kernel (ShiftNet, Wu et al. 2017). :class:`ShiftBlock` = ShiftConv → ReLU → ShiftConv, +
-shortcut, ReLU (a ResNet basic block with both 3×3 convs replaced).
+A :class:`ShiftConv` replaces one 3×3 conv: 1×1 conv (ci → E·ci) → BN → [ReLU] → :class:`Shift` →
+1×1 conv (E·ci → co) → BN. ``relu=True`` is ShiftNet's module (Wu et al. 2017: a ReLU after the
+first 1×1 conv's BN); ``relu=False`` (the default, used by ``codesign compress``) has no
+nonlinearity inside, so it is exactly the pointwise–depthwise–pointwise (PDP) form of the kernel
+tensor view with a one-hot depthwise kernel. :class:`ShiftBlock` = ShiftConv → ReLU → ShiftConv,
++ shortcut, ReLU (a ResNet basic block with both 3×3 convs replaced).
 
-Shift-layer pruning: removing the shift of a ShiftConv leaves conv_b·BN_a·conv_a, a product
-of linear maps, so it is merged **exactly** into one 1×1 conv ci → co with bias (BN_a and BN_b
-folded, stride kept: a strided shift becomes a strided 1×1 conv). See :func:`merge_shift_conv`.
+Shift-layer pruning: removing the shift of a ShiftConv (and its inner ReLU, if any) leaves
+conv_b·BN_a·conv_a, a product of linear maps, merged into one 1×1 conv ci → co with bias (BN_a
+and BN_b folded, stride kept: a strided shift becomes a strided 1×1 conv). Without the inner ReLU
+the merge is exact; with it, the merge also drops the ReLU, and fine-tuning follows. See
+:func:`merge_shift_conv`.
 
 Selection criterion (:func:`select_shifts`): for every ShiftConv, the increase of the
 cross-entropy loss on a held-out batch when only its shift is removed (and merged), divided by
@@ -54,10 +57,11 @@ class Shift(nn.Module):
 
 
 class ShiftConv(nn.Module):
-    """Linear PDP replacement of a 3×3 conv: conv1×1 → BN → Shift(stride) → conv1×1 → BN."""
+    """PDP replacement of a 3×3 conv: conv1×1 → BN → [ReLU if ``relu``] → Shift(stride) → conv1×1 → BN."""
 
-    def __init__(self, ci: int, co: int, stride: int = 1, expansion: int = 3):
+    def __init__(self, ci: int, co: int, stride: int = 1, expansion: int = 3, relu: bool = False):
         super().__init__()
+        self.relu = bool(relu)
         mid = expansion * ci
         self.conv_a = nn.Conv2d(ci, mid, 1, bias=False)
         self.bn_a = nn.BatchNorm2d(mid)
@@ -66,15 +70,16 @@ class ShiftConv(nn.Module):
         self.bn_b = nn.BatchNorm2d(co)
 
     def forward(self, x):
-        return self.bn_b(self.conv_b(self.shift(self.bn_a(self.conv_a(x)))))
+        h = self.bn_a(self.conv_a(x))
+        return self.bn_b(self.conv_b(self.shift(F.relu(h) if self.relu else h)))
 
 
 class ShiftBlock(nn.Module):
-    def __init__(self, ci: int, co: int, stride: int = 1, expansion: int = 3):
+    def __init__(self, ci: int, co: int, stride: int = 1, expansion: int = 3, relu: bool = False):
         super().__init__()
-        self.sc1 = ShiftConv(ci, co, stride, expansion)
+        self.sc1 = ShiftConv(ci, co, stride, expansion, relu)
         self.relu1 = nn.ReLU()
-        self.sc2 = ShiftConv(co, co, 1, expansion)
+        self.sc2 = ShiftConv(co, co, 1, expansion, relu)
         self.shortcut = make_shortcut(ci, co, stride)
         self.relu2 = nn.ReLU()
 
@@ -83,17 +88,17 @@ class ShiftBlock(nn.Module):
 
 
 class ShiftResNet(ResNetBase):
-    """ResNet skeleton (stem, 3 stages, GAP, linear) built from :class:`ShiftBlock`."""
+    """ResNet skeleton (stem, 3 stages, GAP, linear) built from :class:`ShiftBlock` (``relu``: ShiftNet's)."""
 
     def __init__(self, widths=(16, 32, 64), blocks=(1, 1, 1), expansion: int = 3, num_classes: int = 10,
-                 in_channels: int = 3):
-        super().__init__(lambda ci, co, s: ShiftBlock(ci, co, s, expansion), widths, blocks, num_classes,
+                 in_channels: int = 3, relu: bool = False):
+        super().__init__(lambda ci, co, s: ShiftBlock(ci, co, s, expansion, relu), widths, blocks, num_classes,
                          in_channels)
 
 
 @torch.no_grad()
 def merge_shift_conv(sc: ShiftConv) -> nn.Conv2d:
-    """Exact single 1×1 conv (with bias, same stride) equal to ``sc`` with its shift removed (eval BN)."""
+    """Single 1×1 conv (with bias, same stride) equal to ``sc`` with its shift and inner ReLU removed (eval BN)."""
     s_a, t_a = bn_affine(sc.bn_a, torch.float32)
     s_b, t_b = bn_affine(sc.bn_b, torch.float32)
     wa = sc.conv_a.weight[:, :, 0, 0].double()  # [mid, ci]

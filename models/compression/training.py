@@ -28,8 +28,11 @@ def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int = 10, lr: float = 0.1,
           seed: int = 0, batch_size: int = 128, weight_decay: float = 5e-4, augment: bool = True,
-          clip: float = 2.0, progress: bool = False) -> nn.Module:
-    """Train in place with SGD(momentum 0.9), a cosine schedule and gradient-norm clipping."""
+          clip: float = 2.0, progress: bool = False, losses: list | None = None) -> nn.Module:
+    """Train in place with SGD(momentum 0.9), a cosine schedule and gradient-norm clipping.
+
+    ``losses``, if given, receives the mean training cross-entropy of every epoch (to check convergence).
+    """
     gen = torch.Generator().manual_seed(seed)
     x, y = torch.as_tensor(xtr), torch.as_tensor(ytr)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay, nesterov=True)
@@ -42,6 +45,7 @@ def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int = 10, 
     model.train()
     for _ in it:
         perm = torch.randperm(len(x), generator=gen)
+        total = 0.0
         for i in range(0, len(x), batch_size):
             idx = perm[i:i + batch_size]
             xb = _augment(x[idx], gen) if augment else x[idx]
@@ -51,6 +55,9 @@ def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int = 10, 
             nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
             sched.step()
+            total += float(loss.detach()) * len(idx)
+        if losses is not None:
+            losses.append(total / len(x))
     model.eval()
     return model
 

@@ -1,4 +1,4 @@
-"""``codesign reproduce {pecan,debut}``: a paper's table at its own benchmark (real MNIST), over seeds,
+"""``codesign reproduce {pecan,debut,ezcrop,shift}``: a paper's table at its own benchmark (real MNIST), over seeds,
 beside the paper's numbers, ending with a "reproduces the paper's direction?" verdict."""
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     de = s.add_parser("debut", help="DeBut LeNet/MNIST: FC1, CONV2+FC1+FC2, all-DeBut vs low-rank and butterfly")
     _common(de, "debut")
     de.set_defaults(func=_debut)
+    ez = s.add_parser("ezcrop", help="EZCrop vs rank / L1 / random filter pruning at equal FLOPs, LeNet-5/MNIST; "
+                      "scoring time FFT vs SVD")
+    _common(ez, "ezcrop")
+    ez.set_defaults(func=_ezcrop)
+    sh = s.add_parser("shift", help="shift-layer pruning toward 50 %% of a ShiftResNet (ShiftNet's module) on MNIST")
+    _common(sh, "shift")
+    sh.set_defaults(func=_shift)
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
 
 
@@ -77,4 +84,34 @@ def _debut(args: argparse.Namespace) -> int:
     text = format_debut(res)
     print(text)
     _write(args.out, text, res, time.perf_counter() - t0)
+    return 0
+
+
+def _ezcrop(args: argparse.Namespace) -> int:
+    from codesign.scenarios.reproductions.compress import run_compress
+    from codesign.scenarios.reproductions.report_compress import format_ezcrop
+
+    _check_data_dir(args)
+    t0 = time.perf_counter()
+    res = run_compress(seeds=args.seeds, threads=args.threads, jobs=args.jobs, data_dir=args.data_dir,
+                       use_cache=not args.no_cache)
+    secs = time.perf_counter() - t0
+    text = format_ezcrop(res) + f"\n\nCommand time {secs:.0f} s ({args.jobs} job(s))."
+    print(text)
+    _write(args.out, text, res, secs)
+    return 0
+
+
+def _shift(args: argparse.Namespace) -> int:
+    from codesign.scenarios.reproductions.report_compress import format_shift
+    from codesign.scenarios.reproductions.shift import run_shift
+
+    _check_data_dir(args)
+    t0 = time.perf_counter()
+    res = run_shift(seeds=args.seeds, threads=args.threads, jobs=args.jobs, data_dir=args.data_dir,
+                    use_cache=not args.no_cache)
+    secs = time.perf_counter() - t0
+    text = format_shift(res) + f"\n\nCommand time {secs:.0f} s ({args.jobs} job(s))."
+    print(text)
+    _write(args.out, text, res, secs)
     return 0
