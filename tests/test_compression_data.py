@@ -1,11 +1,10 @@
-"""shapes10 generator and the local CIFAR-10 pickle loader."""
+"""shapes10 generator (CIFAR-10 batches: tests/test_data_loaders.py)."""
 
-import pickle
 
 import numpy as np
 import pytest
 
-from codesign.models.data.shapes import DataError, load_cifar10_pickles, make_shapes_dataset
+from codesign.models.data.shapes import DataError, make_shapes_dataset
 
 
 def test_shapes_deterministic_balanced_in_range():
@@ -21,13 +20,3 @@ def test_shapes_deterministic_balanced_in_range():
     assert xte.shape == (20, 3, 32, 32) and not np.array_equal(xtr[:20], xte)
 
 
-def test_cifar_pickles(tmp_path):
-    rng = np.random.default_rng(0)
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        d = {b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), b"labels": list(range(4))}
-        (tmp_path / name).write_bytes(pickle.dumps(d))
-    xtr, ytr, xte, yte = load_cifar10_pickles(tmp_path)
-    assert xtr.shape == (20, 3, 32, 32) and xte.shape == (4, 3, 32, 32) and xtr.max() <= 1.0
-    (tmp_path / "test_batch").unlink()
-    with pytest.raises(DataError, match="test_batch"):
-        load_cifar10_pickles(tmp_path)

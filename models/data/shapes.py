@@ -1,9 +1,8 @@
-"""Offline 32×32 colour image tasks: procedural shapes/textures ("shapes10") and local CIFAR-10.
+"""Offline 32×32 colour image task: procedural shapes/textures ("shapes10"); CIFAR-10 is models/data/cifar.py.
 
 Stable API (reused by other areas; do not change signatures)::
 
     make_shapes_dataset(n_train, n_test, seed=0, noise=0.05) -> (xtr, ytr, xte, yte)
-    load_cifar10_pickles(directory) -> (xtr, ytr, xte, yte)
     SHAPES_CLASSES  # tuple of the 10 class names, index = label
 
 Images are float32 NCHW (N, 3, 32, 32) in [0, 1]; labels are int64 (N,). Classes are balanced
@@ -23,15 +22,12 @@ small sizes make some images ambiguous.
 
 from __future__ import annotations
 
-import os
-import pickle
-from pathlib import Path
 
 import numpy as np
 
 from codesign.errors import CodesignError
 
-__all__ = ["SHAPES_CLASSES", "DataError", "make_shapes_dataset", "load_cifar10_pickles"]
+__all__ = ["SHAPES_CLASSES", "DataError", "make_shapes_dataset"]
 
 SHAPES_CLASSES = (
     "disc", "ring", "square", "square_frame", "triangle",
@@ -127,30 +123,3 @@ def make_shapes_dataset(n_train: int, n_test: int, seed: int = 0, noise: float =
             x[start:start + 2000] = _generate(y[start:start + 2000], rng, noise)
         out += [x, y]
     return tuple(out)
-
-
-def _load_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    if not path.is_file():
-        raise DataError(f"{path}: CIFAR-10 python batch file not found (expected data_batch_1..5 and test_batch "
-                        "from cifar-10-python.tar.gz, extracted; nothing is downloaded)")
-    try:
-        with open(path, "rb") as f:
-            d = pickle.load(f, encoding="bytes")
-        data = np.asarray(d[b"data"], dtype=np.uint8)
-        labels = np.asarray(d[b"labels"], dtype=np.int64)
-    except (pickle.UnpicklingError, KeyError, EOFError, TypeError) as exc:
-        raise DataError(f"{path}: not a CIFAR-10 python batch (need dict keys b'data' [N, 3072] uint8 and "
-                        f"b'labels'): {exc}") from exc
-    if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
-        raise DataError(f"{path}: 'data' must be [N, 3072] with N labels, got {data.shape} and {len(labels)}")
-    return data.reshape(-1, 3, 32, 32).astype(np.float32) / 255.0, labels
-
-
-def load_cifar10_pickles(directory: str | os.PathLike):
-    """Load local CIFAR-10 python pickles (``data_batch_1..5``, ``test_batch``) → (xtr, ytr, xte, yte)."""
-    d = Path(directory)
-    if not d.is_dir():
-        raise DataError(f"{d}: CIFAR-10 directory not found (point at the extracted cifar-10-batches-py folder)")
-    parts = [_load_batch(d / f"data_batch_{i}") for i in range(1, 6)]
-    xte, yte = _load_batch(d / "test_batch")
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), xte, yte

@@ -20,7 +20,8 @@ from codesign.atomic import replacing
 from codesign.models.compression import ezcrop as ez
 from codesign.models.compression.training import fine_tune, train
 from codesign.models.nets.resnets import SmallResNet
-from codesign.models.data.shapes import load_cifar10_pickles, make_shapes_dataset
+from codesign.models.data.cifar import load_cifar10
+from codesign.models.data.shapes import make_shapes_dataset
 from codesign.models.metrics import accuracy, count_macs, count_params
 from codesign.models.compression.shift import ShiftResNet, prune_shifts, select_shifts
 from codesign.models.compression.tensor_view import decompose_model
@@ -53,7 +54,8 @@ class CompressConfig:
 def load_data(cfg: CompressConfig):
     """(xtr, ytr, xval, yval, xte, yte) for the configuration."""
     if cfg.cifar_dir:
-        xtr, ytr, xte, yte = load_cifar10_pickles(cfg.cifar_dir)
+        c = load_cifar10(cfg.cifar_dir)
+        xtr, ytr, xte, yte = c.x_train, c.y_train, c.x_test, c.y_test
         rng = np.random.default_rng(cfg.seed)
         idx = rng.permutation(len(xtr))[: cfg.n_train + cfg.n_val]
         xtr, ytr = xtr[idx], ytr[idx]

@@ -79,11 +79,12 @@ def load_task(cfg: ExperimentConfig):
 
         arrs = make_shapes_dataset(cfg.n_train, cfg.n_test, seed=0)
     elif cfg.dataset == "cifar10":
-        from codesign.models.data.shapes import load_cifar10_pickles
+        from codesign.models.data.cifar import load_cifar10
 
         if not cfg.cifar_dir:
             raise RobustExperimentError("dataset cifar10 needs --cifar DIR (the extracted cifar-10-batches-py folder)")
-        xtr, ytr, xte, yte = load_cifar10_pickles(cfg.cifar_dir)
+        c = load_cifar10(cfg.cifar_dir)
+        xtr, ytr, xte, yte = c.x_train, c.y_train, c.x_test, c.y_test
         arrs = (xtr[: cfg.n_train], ytr[: cfg.n_train], xte[: cfg.n_test], yte[: cfg.n_test])
     else:
         raise RobustExperimentError(f"unknown dataset {cfg.dataset!r}; expected 'shapes10' or 'cifar10'")
