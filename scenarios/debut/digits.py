@@ -42,7 +42,7 @@ def key_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _repeatable():
+def repeatable():
     """One intra-op thread plus the training context of models/train.py (deterministic algorithms,
     flushed denormals); restored after."""
     import torch
@@ -70,7 +70,7 @@ def train_debut_digits(seed: int = 0, epochs: int | None = None):
         raise DeButTrainingError(f"[model] epochs = {epochs}; expected >= 1 for variant 'debut'")
     xtr, ytr, xte, yte = load_digits_tensors(0)
     t0 = time.perf_counter()
-    with _repeatable():
+    with repeatable():
         model = all_debut_lenet(seed=int(seed))
         losses = finetune(model, xtr, ytr, epochs=epochs, seed=int(seed))
     secs = time.perf_counter() - t0

@@ -15,7 +15,6 @@ under ``<cache root>/pointnet`` keyed by a hash of its kind, seed, settings and 
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import json
@@ -27,6 +26,7 @@ import numpy as np
 import torch
 
 from codesign.errors import CodesignError
+from codesign.scenarios.debut.digits import repeatable
 
 KINDS = ("dense", "debut-als", "debut-random", "svd", "prune")
 LABELS = {"dense": "dense PointNet", "debut-als": "All-DeBut (ALS init)", "debut-random": "All-DeBut (random init)",
@@ -69,20 +69,6 @@ QUICK = dict(n_train=200, n_test=100, train_points=32, epochs=3, ft_epochs=2, se
 
 def quick_settings(**kw: Any) -> PointNetSettings:
     return replace(PointNetSettings(**QUICK), **kw)
-
-
-@contextlib.contextmanager
-def repeatable():
-    """One intra-op thread and models/train.py's deterministic training context; restored after."""
-    from codesign.models.train import deterministic_training
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with deterministic_training():
-            yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def load_data(s: PointNetSettings) -> dict[str, Any]:
