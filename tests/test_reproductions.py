@@ -120,6 +120,10 @@ def test_lenet5_pecan_training_is_deterministic_at_a_thread_count(one_thread):
     (["reproduce", "debut", "--data-dir", "{tmp}"], "missing MNIST file"),
     (["reproduce", "pecan", "--seeds", "0"], "--seeds 0"),
     (["reproduce", "debut", "--threads", "0"], "--threads 0"),
+    (["reproduce", "ezcrop", "--seeds", "0"], "--seeds 0"),
+    (["reproduce", "ezcrop", "--jobs", "0"], "--jobs 0"),
+    (["reproduce", "ezcrop", "--data-dir", "{tmp}/none"], "not a folder"),
+    (["reproduce", "shift", "--threads", "0"], "--threads 0"),
 ])
 def test_bad_input_one_line(tmp_path, capsys, argv, fragment):
     argv = [a.format(tmp=tmp_path) for a in argv] + ["-o", str(tmp_path / "out")]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from codesign.scenarios.cli import main
 from codesign.scenarios.reproductions.compress import METHODS, prune_seed, timing_sweep
 from codesign.scenarios.reproductions.report_compress import (ezcrop_verdict, flattened, format_ezcrop, format_shift,
                                                              shift_verdict)
@@ -66,19 +65,6 @@ def test_ezcrop_verdict_yes_partly_no():
     text = format_ezcrop(_res(good, 0.01, 0.03))
     assert text.splitlines()[-1].startswith("Reproduces the paper's direction? yes")
     assert "| 50 % | [3, 8] | 153,720 | EZCrop (FFT) | 50.00 ± 0.00 | 96.50 ± 0.00 |" in text
-
-
-@pytest.mark.parametrize("argv, fragment", [
-    (["reproduce", "ezcrop", "--seeds", "0"], "--seeds 0"),
-    (["reproduce", "ezcrop", "--jobs", "0"], "--jobs 0"),
-    (["reproduce", "ezcrop", "--data-dir", "{tmp}/none"], "not a folder"),
-    (["reproduce", "shift", "--threads", "0"], "--threads 0"),
-])
-def test_bad_input_one_line(tmp_path, capsys, argv, fragment):
-    argv = [a.format(tmp=tmp_path) for a in argv] + ["-o", str(tmp_path / "out")]
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1 and fragment in err
 
 
 def _shift_res(acc: float, acc_ft: float, saving: float) -> dict:

@@ -61,59 +61,38 @@ def _write(out: Path, text: str, res: dict, secs: float) -> None:
     write_json(out / "results.json", {**res, "wall_s": round(secs, 1)}, default=str)
 
 
-def _pecan(args: argparse.Namespace) -> int:
-    from codesign.scenarios.reproductions.pecan import run_pecan
-    from codesign.scenarios.reproductions.report import format_pecan
+def _run_study(args: argparse.Namespace, runner: str, formatter: str, timed: bool, **extra) -> int:
+    """Run ``scenarios.reproductions.<runner>`` over the seeds, print ``<formatter>``'s table (with the
+    command time when ``timed``) and write it with the results; ``extra``: the study's own options."""
+    import importlib
 
+    mod, _, fn = runner.rpartition(".")
+    run = getattr(importlib.import_module(f"codesign.scenarios.reproductions.{mod}"), fn)
+    mod, _, fn = formatter.rpartition(".")
+    fmt = getattr(importlib.import_module(f"codesign.scenarios.reproductions.{mod}"), fn)
     _check_data_dir(args)
     t0 = time.perf_counter()
-    res = run_pecan(seeds=args.seeds, threads=args.threads, jobs=args.jobs, data_dir=args.data_dir,
-                    digits=not args.no_digits, use_cache=not args.no_cache)
-    text = format_pecan(res)
+    res = run(seeds=args.seeds, threads=args.threads, jobs=args.jobs, data_dir=args.data_dir,
+              use_cache=not args.no_cache, **extra)
+    secs = time.perf_counter() - t0
+    text = fmt(res) + (f"\n\nCommand time {secs:.0f} s ({args.jobs} job(s))." if timed else "")
     print(text)
-    _write(args.out, text, res, time.perf_counter() - t0)
+    _write(args.out, text, res, secs)
     return 0
+
+
+def _pecan(args: argparse.Namespace) -> int:
+    return _run_study(args, "pecan.run_pecan", "report.format_pecan", False, digits=not args.no_digits)
 
 
 def _debut(args: argparse.Namespace) -> int:
-    from codesign.scenarios.reproductions.debut import run_debut
-    from codesign.scenarios.reproductions.report import format_debut
-
-    _check_data_dir(args)
-    t0 = time.perf_counter()
-    res = run_debut(seeds=args.seeds, threads=args.threads, jobs=args.jobs, data_dir=args.data_dir,
-                    use_cache=not args.no_cache)
-    text = format_debut(res)
-    print(text)
-    _write(args.out, text, res, time.perf_counter() - t0)
-    return 0
+    return _run_study(args, "debut.run_debut", "report.format_debut", False)
 
 
 def _ezcrop(args: argparse.Namespace) -> int:
-    from codesign.scenarios.reproductions.compress import run_compress
-    from codesign.scenarios.reproductions.report_compress import format_ezcrop
-
-    _check_data_dir(args)
-    t0 = time.perf_counter()
-    res = run_compress(seeds=args.seeds, threads=args.threads, jobs=args.jobs, data_dir=args.data_dir,
-                       use_cache=not args.no_cache)
-    secs = time.perf_counter() - t0
-    text = format_ezcrop(res) + f"\n\nCommand time {secs:.0f} s ({args.jobs} job(s))."
-    print(text)
-    _write(args.out, text, res, secs)
-    return 0
+    return _run_study(args, "compress.run_compress", "report_compress.format_ezcrop", True)
 
 
 def _shift(args: argparse.Namespace) -> int:
-    from codesign.scenarios.reproductions.report_compress import format_shift
-    from codesign.scenarios.reproductions.shift import run_shift
-
-    _check_data_dir(args)
-    t0 = time.perf_counter()
-    res = run_shift(seeds=args.seeds, threads=args.threads, jobs=args.jobs, data_dir=args.data_dir,
-                    use_cache=not args.no_cache, recipe={"dataset": "shapes"} if args.dataset == "shapes" else None)
-    secs = time.perf_counter() - t0
-    text = format_shift(res) + f"\n\nCommand time {secs:.0f} s ({args.jobs} job(s))."
-    print(text)
-    _write(args.out, text, res, secs)
-    return 0
+    return _run_study(args, "shift.run_shift", "report_compress.format_shift", True,
+                      recipe={"dataset": "shapes"} if args.dataset == "shapes" else None)
